@@ -1,0 +1,111 @@
+"""Keras model -> TFLite flatbuffer in one of the quantization modes, builtin ops only.
+
+Modes: ``float32``; ``dynamic`` (int8 weights, float activations); ``float16``
+(half-precision weights); ``int8`` (full integer: int8 weights, activations, inputs
+and outputs, calibrated on a representative sample of training inputs).
+"""
+import numpy as np
+
+from tfmodels._keras import tf
+from tfmodels.errors import TfmodelsError, UnknownNameError
+
+MODES = ("float32", "dynamic", "float16", "int8")
+
+
+class ConversionError(TfmodelsError):
+    """The converter failed, or the model needs ops outside the builtin set."""
+
+
+def default_signature(model) -> list:
+    """The model's inputs with the batch dimension fixed to 1 (what a device runs).
+
+    A static batch also lets recurrent layers lower to fused builtin ops.
+    """
+    return [tf.TensorSpec((1, *t.shape[1:]), t.dtype, name=t.name.split(":")[0])
+            for t in model.inputs]
+
+
+def _concrete_function(model, input_signature):
+    if len(input_signature) == 1:
+        fn = tf.function(lambda x: model(x, training=False), input_signature=input_signature)
+    else:
+        fn = tf.function(lambda *xs: model(list(xs), training=False), input_signature=input_signature)
+    return fn.get_concrete_function()
+
+
+def _representative(samples, limit: int):
+    """Yield batch-1 float32 samples for int8 calibration, one list per example."""
+    arrays = samples if isinstance(samples, (list, tuple)) else [samples]
+    n = min(limit, len(arrays[0]))
+
+    def gen():
+        for i in range(n):
+            yield [np.asarray(a[i:i + 1], np.float32) if np.issubdtype(np.asarray(a).dtype, np.floating)
+                   else np.asarray(a[i:i + 1]) for a in arrays]
+
+    return gen
+
+
+def to_tflite(model, mode: str = "float32", *, representative=None, allow_flex: bool = False,
+              input_signature=None, representative_samples: int = 200) -> bytes:
+    """Convert ``model`` to a TFLite flatbuffer.
+
+    Args:
+      representative: input arrays from the training split (an array, or a list of
+        arrays for several inputs); required for ``int8``.
+      allow_flex: permit TensorFlow (Flex) ops; off by default because a device
+        runtime without the Flex delegate cannot run them.
+      input_signature: ``tf.TensorSpec``s; default :func:`default_signature`.
+    """
+    if mode not in MODES:
+        raise UnknownNameError("mode", mode, MODES)
+    if mode == "int8" and representative is None:
+        raise ConversionError("int8 conversion needs representative inputs from the training split")
+    signature = input_signature or default_signature(model)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [_concrete_function(model, signature)], model)
+    ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if mode != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if mode == "int8":
+        converter.representative_dataset = _representative(representative, representative_samples)
+        ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        # Per-tensor dense weights: what TFLite Micro's FULLY_CONNECTED kernels expect,
+        # and per-channel parameters (int64 zero points) can outweigh a small model.
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    if allow_flex:
+        ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
+    converter.target_spec.supported_ops = ops
+    try:
+        return converter.convert()
+    except Exception as e:  # the converter raises several unrelated types
+        first = str(e).strip().splitlines()
+        hint = "" if allow_flex else " (builtin ops only; pass allow_flex=True to permit TensorFlow ops)"
+        raise ConversionError(f"{mode} conversion of {model.name!r} failed{hint}: "
+                              f"{' '.join(first[:3])[:600]}") from e
+
+
+def tflite_ops(flatbuffer: bytes) -> list[str]:
+    """Sorted op names used by a TFLite model; custom ops as ``CUSTOM:<name>``.
+
+    Flex ops show up as ``CUSTOM:Flex<OpName>``.
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    model = schema.Model.GetRootAsModel(flatbuffer, 0)
+    used = set()
+    for s in range(model.SubgraphsLength()):
+        graph = model.Subgraphs(s)
+        for o in range(graph.OperatorsLength()):
+            code = model.OperatorCodes(graph.Operators(o).OpcodeIndex())
+            builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+            if builtin == schema.BuiltinOperator.CUSTOM:
+                used.add(f"CUSTOM:{code.CustomCode().decode()}")
+            else:
+                used.add(names.get(builtin, str(builtin)))
+    return sorted(used)
