@@ -43,6 +43,32 @@ class _EpochTimer(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self._start)
 
 
+class _ProgressBar(keras.callbacks.Callback):
+    """One tqdm bar over all training steps, with the latest metrics beside it."""
+
+    def __init__(self, epochs: int, steps: int):
+        super().__init__()
+        self.epochs, self.steps = epochs, steps
+
+    def on_train_begin(self, logs=None):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.epochs * self.steps, unit="step", dynamic_ncols=True)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.bar.n = epoch * self.steps  # right after a resume too
+        self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in (logs or {}).items()})
+
+    def on_train_end(self, logs=None):
+        self.bar.close()
+
+
 def _default_loss(task: str):
     if task == "classification":
         return keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
@@ -91,6 +117,7 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
       mixed_precision: ``mixed_float16`` on GPU, ``mixed_bfloat16`` on TPU/CPU.
       qat: wrap the model for quantization-aware training before compiling.
       out_dir: where checkpoints, logs, metrics.json and saved_model/ go.
+      verbose: 0 silent, 1 a progress bar, 2 one line per epoch (for logs).
     """
     keras.utils.set_random_seed(seed)
     splits = data if isinstance(data, Splits) else load_splits(data, data_dir)
@@ -128,13 +155,17 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
     test = to_dataset(*splits.test, batch_size=global_batch)
     timer = _EpochTimer()
     cbs = [timer, *callbacks]
+    if verbose == 1:
+        steps = -(-_num_examples(splits.train[0]) // global_batch)
+        cbs.append(_ProgressBar(epochs, steps))
     out = Path(out_dir) if out_dir else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
         cbs += [keras.callbacks.BackupAndRestore(str(out / "backup")),
                 keras.callbacks.TensorBoard(str(out / "logs"), profile_batch=0)]
     start = time.perf_counter()
-    history = model.fit(train, validation_data=val, epochs=epochs, callbacks=cbs, verbose=verbose)
+    history = model.fit(train, validation_data=val, epochs=epochs, callbacks=cbs,
+                        verbose=2 if verbose == 2 else 0)
     wall = time.perf_counter() - start
     test_metrics = model.evaluate(test, return_dict=True, verbose=0)
 

@@ -1,0 +1,71 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import tfmodels
+from tfmodels.errors import UnknownNameError
+
+
+def test_every_spec_is_complete_and_builds_its_family():
+    specs = tfmodels.list_models()
+    assert {"seed_cnn", "mlp"} <= {s.name for s in specs}
+    for spec in specs:
+        assert spec.family and spec.description and callable(spec.builder)
+    assert [s.name for s in tfmodels.list_models(family="mlp")] == ["mlp"]
+
+
+def test_seed_cnn_is_exactly_the_source_network():
+    model = tfmodels.build("seed_cnn")
+    shapes = [tuple(layer.output_shape[1:]) for layer in model.layers[1:]]
+    assert shapes == [(24, 24, 6), (20, 20, 12), (10, 10, 12), (6, 6, 12), (3, 3, 12),
+                      (108,), (256,), (10,)]
+    assert model.count_params() == 36054
+    assert model.layers[-1].activation.__name__ == "softmax"
+
+
+def test_builder_keywords_change_the_model():
+    model = tfmodels.build("seed_cnn", input_shape=(32, 32, 3), num_classes=5)
+    assert model.output_shape == (None, 5) and model.input_shape == (None, 32, 32, 3)
+    base = tfmodels.build("seed_cnn", include_top=False, pooling="avg")
+    assert base.output_shape == (None, 12)
+    assert tfmodels.build("mlp", hidden_units=()).count_params() == 28 * 28 * 10 + 10
+
+
+def test_unknown_model_lists_close_and_valid_names():
+    with pytest.raises(UnknownNameError) as err:
+        tfmodels.build("seed_cn")
+    message = str(err.value)
+    assert "Did you mean 'seed_cnn'" in message and "mlp" in message
+    with pytest.raises(UnknownNameError, match="unknown family"):
+        tfmodels.list_models(family="nope")
+
+
+def test_keras3_already_bound_is_refused_with_instructions():
+    code = ("import os; os.environ.pop('TF_USE_LEGACY_KERAS', None)\n"
+            "import tensorflow as tf; tf.keras.layers\n"
+            "import tfmodels\n")
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode != 0
+    assert "ImportError" in proc.stderr and "TF_USE_LEGACY_KERAS=1" in proc.stderr
+
+
+def test_package_never_imports_keras3():
+    import pathlib
+    src = pathlib.Path(tfmodels.__file__).parent
+    offenders = [p for p in src.rglob("*.py") if any(
+        line.strip().startswith(("import keras", "from keras ", "from keras."))
+        for line in p.read_text().splitlines())]
+    assert offenders == [], offenders
+
+
+def test_cli_list_json_has_the_registry():
+    out = subprocess.run([sys.executable, "-m", "tfmodels", "list", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    rows = json.loads(out)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["seed_cnn"]["family"] == "cnn" and by_name["seed_cnn"]["edge_ready"] is True
+    assert len(rows) == len(tfmodels.list_models())

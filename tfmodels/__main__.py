@@ -1,0 +1,5 @@
+import sys
+
+from tfmodels.cli import main
+
+sys.exit(main())

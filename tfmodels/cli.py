@@ -1,0 +1,140 @@
+"""The ``tfmodels`` command: list, train, export and evaluate models.
+
+    tfmodels list [--family cnn] [--json]
+    tfmodels datasets
+    tfmodels train seed_cnn --data digits --epochs 20 --out runs/seed_cnn
+    tfmodels export runs/seed_cnn --quant float32,int8
+    tfmodels eval runs/seed_cnn
+    tfmodels zoo --dir saved_models
+
+Errors a user can cause print one line (``error: ...``) and exit with status 2.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _table(rows: list[dict], cols: list[str]) -> str:
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    line = lambda r: "  ".join(str(r.get(c, "")).ljust(widths[c]) for c in cols)  # noqa: E731
+    return "\n".join([line({c: c for c in cols}), line({c: "-" * widths[c] for c in cols}),
+                      *map(line, rows)])
+
+
+def cmd_list(args):
+    import tfmodels
+
+    rows = [s.as_dict() for s in tfmodels.list_models(args.family)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(_table(rows, ["name", "family", "edge_ready", "default_data", "description"]))
+
+
+def cmd_datasets(args):
+    from tfmodels.data import list_datasets
+
+    rows = [{"name": n, "description": d} for n, d in list_datasets().items()]
+    print(_table(rows + [{"name": "tfds:NAME", "description": "any TensorFlow Datasets image classification set"}],
+                 ["name", "description"]))
+
+
+def cmd_train(args):
+    from tfmodels.train import fit
+
+    result = fit(args.model, args.data, data_dir=args.data_dir, epochs=args.epochs,
+                 batch_size=args.batch_size, learning_rate=args.learning_rate,
+                 strategy=args.strategy, mixed_precision=args.mixed_precision,
+                 jit_compile=args.jit_compile, out_dir=args.out, seed=args.seed,
+                 verbose=1)
+    shown = {k: v for k, v in result.metrics.items() if k.startswith(("test_", "val_")) or
+             k in ("wall_seconds", "samples_per_s", "strategy", "replicas")}
+    print(json.dumps(shown, indent=2))
+    print(f"saved to {args.out}")
+
+
+def cmd_export(args):
+    from tfmodels.convert import MODES, export, format_report
+    from tfmodels.errors import UnknownNameError
+
+    modes = [m.strip() for m in args.quant.split(",") if m.strip()]
+    for m in modes:
+        if m not in MODES:
+            raise UnknownNameError("mode", m, MODES)
+    report = export(args.run_dir, args.out, modes=modes, allow_flex=args.allow_flex)
+    print(format_report(report))
+    print(f"report: {Path(args.out or Path(args.run_dir) / 'tflite') / 'export_report.json'}")
+
+
+def cmd_eval(args):
+    from tfmodels.evaluate import evaluate_run
+
+    print(json.dumps(evaluate_run(args.run_dir, data_dir=args.data_dir), indent=2))
+
+
+def cmd_zoo(args):
+    from tfmodels import zoo
+
+    for run_dir in zoo.ensure_defaults(args.dir):
+        print(f"ready: {run_dir}")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tfmodels", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", help="registered models")
+    s.add_argument("--family")
+    s.add_argument("--json", action="store_true", help="print a JSON list")
+    s.set_defaults(fn=cmd_list)
+
+    s = sub.add_parser("datasets", help="registered datasets")
+    s.set_defaults(fn=cmd_datasets)
+
+    s = sub.add_parser("train", help="train a registered model on a dataset")
+    s.add_argument("model")
+    s.add_argument("--data", required=True, help="dataset name (tfmodels datasets)")
+    s.add_argument("--data-dir", help="folder with local data files (default $TFMODELS_DATA_DIR)")
+    s.add_argument("--epochs", type=int, default=10)
+    s.add_argument("--batch-size", type=int, default=32, help="per replica")
+    s.add_argument("--learning-rate", type=float, default=1e-3)
+    s.add_argument("--strategy", default="auto")
+    s.add_argument("--mixed-precision", action="store_true")
+    s.add_argument("--jit-compile", action="store_true")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help="run directory")
+    s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser("export", help="convert a run to TFLite with a parity report")
+    s.add_argument("run_dir")
+    s.add_argument("--quant", default="float32,dynamic,float16,int8")
+    s.add_argument("--out", help="default: RUN_DIR/tflite")
+    s.add_argument("--allow-flex", action="store_true", help="permit TensorFlow (Flex) ops")
+    s.set_defaults(fn=cmd_export)
+
+    s = sub.add_parser("eval", help="test accuracy of a run's Keras and TFLite models")
+    s.add_argument("run_dir")
+    s.add_argument("--data-dir")
+    s.set_defaults(fn=cmd_eval)
+
+    s = sub.add_parser("zoo", help="build the default trained artifacts that are missing")
+    s.add_argument("--dir", default="saved_models")
+    s.set_defaults(fn=cmd_zoo)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    from tfmodels.errors import TfmodelsError
+
+    try:
+        args.fn(args)
+    except (TfmodelsError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
