@@ -1,0 +1,173 @@
+"""Read a .tflite file and bounds-check its flatbuffer before any interpreter sees it.
+
+LiteRT 2.3 runs the flatbuffers verifier itself (a truncated file raises ValueError "The
+model is not a valid Flatbuffer buffer"), but its message does not say what is wrong and
+older or custom runtimes may skip verification and read past the end of the buffer. This
+walk is cheap: it follows every offset of the Model table (operator codes, subgraphs,
+tensors, operators, buffers, metadata, signatures) and checks each lies inside the file,
+without touching the weights themselves. Schema: tensorflow/compiler/mlir/lite/schema/schema.fbs.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from .errors import InvalidModelError
+
+FILE_IDENTIFIER = b"TFL3"
+
+
+def read_model(path: str | Path) -> bytes:
+    """Return the bytes of a .tflite file after checking they form a complete model."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"model file not found: {path}")
+    if not path.is_file():
+        raise InvalidModelError(f"{path} is not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InvalidModelError(f"cannot read {path}: {e.strerror or e}") from e
+    try:
+        check_tflite(data)
+    except InvalidModelError as e:
+        raise InvalidModelError(f"{path}: {e}") from None
+    return data
+
+
+def check_tflite(data: bytes) -> list[str]:
+    """Raise InvalidModelError unless `data` is a structurally complete TFLite flatbuffer.
+
+    Returns the model's operator codes (builtin code numbers or custom names), which is
+    what the walk can tell about ops without the schema's name tables.
+    """
+    if len(data) == 0:
+        raise InvalidModelError("file is empty")
+    if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
+        raise InvalidModelError(f"not a TFLite model (no {FILE_IDENTIFIER!r} file identifier at bytes 4-8)")
+    r = _Reader(data)
+    model = r.table(r.u32(0), "Model table")
+    opcodes = []
+    for code in r.tables(model, 1, "operator_codes"):
+        custom = r.string(code, 1, "custom_code")
+        builtin = max(r.scalar(code, 0, "b"), r.scalar(code, 3, "i"))
+        opcodes.append(custom if custom is not None else f"builtin:{builtin}")
+    subgraphs = r.tables(model, 2, "subgraphs")
+    if not subgraphs:
+        raise InvalidModelError("model has no subgraphs")
+    for subgraph in subgraphs:
+        _check_subgraph(r, subgraph)
+    r.string(model, 3, "description")
+    for buffer in r.tables(model, 4, "buffers"):
+        r.vector(buffer, 0, 1, "buffer data")
+        r.external(r.scalar(buffer, 1, "Q"), r.scalar(buffer, 2, "Q"), "buffer")
+    r.vector(model, 5, 4, "metadata_buffer")
+    for meta in r.tables(model, 6, "metadata"):
+        r.string(meta, 0, "metadata name")
+    for sig in r.tables(model, 7, "signature_defs"):
+        r.string(sig, 2, "signature_key")
+        for tensor_map in r.tables(sig, 0, "signature inputs") + r.tables(sig, 1, "signature outputs"):
+            r.string(tensor_map, 0, "signature tensor name")
+    return opcodes
+
+
+def _check_subgraph(r: _Reader, subgraph: tuple[int, int, int]) -> None:
+    for tensor in r.tables(subgraph, 0, "tensors"):
+        r.vector(tensor, 0, 4, "tensor shape")
+        r.string(tensor, 3, "tensor name")
+        r.vector(tensor, 7, 4, "tensor shape_signature")
+        quant = r.table_field(tensor, 4, "tensor quantization")
+        if quant is not None:
+            for field, size in ((0, 4), (1, 4), (2, 4), (3, 8)):  # min, max, scale, zero_point
+                r.vector(quant, field, size, "quantization parameters")
+    r.vector(subgraph, 1, 4, "subgraph inputs")
+    r.vector(subgraph, 2, 4, "subgraph outputs")
+    for op in r.tables(subgraph, 3, "operators"):
+        for field in (1, 2, 8):  # inputs, outputs, intermediates
+            r.vector(op, field, 4, "operator tensors")
+        r.table_field(op, 4, "builtin_options")
+        r.vector(op, 5, 1, "custom_options")
+        r.external(r.scalar(op, 9, "Q"), r.scalar(op, 10, "Q"), "large custom options")
+    r.string(subgraph, 4, "subgraph name")
+
+
+class _Reader:
+    """Little-endian flatbuffer access where every read is bounds-checked.
+
+    A table is (position, vtable position, vtable size in bytes).
+    """
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.size = len(data)
+
+    def need(self, pos: int, length: int, what: str) -> None:
+        if pos < 0 or pos + length > self.size:
+            raise InvalidModelError(
+                f"truncated or corrupt model: {what} at byte {pos} (+{length}) lies outside "
+                f"the {self.size}-byte file"
+            )
+
+    def unpack(self, fmt: str, pos: int, what: str = "offset") -> int:
+        self.need(pos, struct.calcsize(fmt), what)
+        return struct.unpack_from("<" + fmt, self.data, pos)[0]
+
+    def u32(self, pos: int) -> int:
+        return self.unpack("I", pos)
+
+    def table(self, pos: int, what: str) -> tuple[int, int, int]:
+        vtable = pos - self.unpack("i", pos, what)
+        vsize, tsize = self.unpack("H", vtable, what + " vtable"), self.unpack("H", vtable + 2, what + " vtable")
+        if vsize < 4 or vsize % 2:
+            raise InvalidModelError(f"corrupt model: {what} has a malformed vtable")
+        self.need(vtable, vsize, what + " vtable")
+        self.need(pos, tsize, what)
+        return pos, vtable, vsize
+
+    def field(self, table: tuple[int, int, int], index: int) -> int | None:
+        """Absolute position of a field's value, or None when the field is absent."""
+        pos, vtable, vsize = table
+        slot = 4 + 2 * index
+        if slot >= vsize:
+            return None
+        offset = self.unpack("H", vtable + slot)
+        return pos + offset if offset else None
+
+    def scalar(self, table: tuple[int, int, int], index: int, fmt: str) -> int:
+        pos = self.field(table, index)
+        return 0 if pos is None else self.unpack(fmt, pos)
+
+    def ref(self, table: tuple[int, int, int], index: int, what: str) -> int | None:
+        pos = self.field(table, index)
+        return None if pos is None else pos + self.unpack("I", pos, what)
+
+    def vector(self, table: tuple[int, int, int], index: int, elem_size: int, what: str) -> tuple[int, int]:
+        """(start, length) of a vector field, (0, 0) when absent; checks all elements fit."""
+        pos = self.ref(table, index, what)
+        if pos is None:
+            return 0, 0
+        length = self.unpack("I", pos, what + " length")
+        self.need(pos + 4, length * elem_size, what)
+        return pos + 4, length
+
+    def tables(self, table: tuple[int, int, int], index: int, what: str) -> list[tuple[int, int, int]]:
+        start, length = self.vector(table, index, 4, what)
+        return [self.table(start + 4 * i + self.u32(start + 4 * i), what) for i in range(length)]
+
+    def table_field(self, table: tuple[int, int, int], index: int, what: str) -> tuple[int, int, int] | None:
+        pos = self.ref(table, index, what)
+        return None if pos is None else self.table(pos, what)
+
+    def string(self, table: tuple[int, int, int], index: int, what: str) -> str | None:
+        start = self.ref(table, index, what)
+        if start is None:
+            return None
+        length = self.unpack("I", start, what)
+        self.need(start + 4, length + 1, what)  # + the terminating NUL
+        return self.data[start + 4 : start + 4 + length].decode("utf-8", "replace")
+
+    def external(self, offset: int, size: int, what: str) -> None:
+        """Data stored after the flatbuffer (models over 2 GB): offsets 0 and 1 mean 'inline'."""
+        if offset > 1:
+            self.need(offset, size, what + " data")
