@@ -39,11 +39,12 @@ def is_complete(run_dir) -> bool:
                ("metrics.json", "saved_model/saved_model.pb", "tflite/export_report.json"))
 
 
-def build(recipe: Recipe, zoo_dir="saved_models", *, modes=MODES, verbose: int = 1) -> Path:
+def build(recipe: Recipe, zoo_dir="saved_models", *, modes=MODES, verbose: int = 1,
+          callbacks=()) -> Path:
     """Train and export one artifact into ``zoo_dir`` (resuming if it was interrupted)."""
     run_dir = Path(zoo_dir) / recipe.name
     fit(recipe.model, recipe.data, epochs=recipe.epochs, batch_size=recipe.batch_size,
-        learning_rate=recipe.learning_rate, out_dir=run_dir, verbose=verbose)
+        learning_rate=recipe.learning_rate, out_dir=run_dir, verbose=verbose, callbacks=callbacks)
     export(run_dir, modes=modes)
     return run_dir
 

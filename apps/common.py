@@ -1,0 +1,126 @@
+"""What every page shares: the zoo directory, cached models, and error containment.
+
+The app uses only the public APIs of ``tfmodels`` and of the edge kit.
+"""
+import functools
+import os
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+
+
+def zoo_dir() -> Path:
+    """Where trained artifacts live: ``$TFMODELS_ZOO``, else the repo's saved_models/."""
+    return Path(os.environ.get("TFMODELS_ZOO", Path(__file__).resolve().parents[1] / "saved_models"))
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def guarded(page):
+    """Run a page body; any exception becomes a message, never a traceback on the page."""
+
+    @functools.wraps(page)
+    def run():
+        try:
+            page()
+        except Exception as e:  # noqa: BLE001  (the page must survive anything)
+            st.error(f"Something went wrong: {e}")
+            print(traceback.format_exc(), flush=True)  # for the server log only
+
+    return run
+
+
+def artifacts() -> list[dict]:
+    return _artifacts(str(zoo_dir()))
+
+
+@st.cache_data(ttl=5)
+def _artifacts(zoo: str) -> list[dict]:
+    import tfmodels.zoo
+
+    return tfmodels.zoo.list_artifacts(zoo)
+
+
+@st.cache_resource
+def keras_model(path: str):
+    import tfmodels.train
+
+    return tfmodels.train.load(path)
+
+
+@st.cache_resource
+def edge_model(path: str):
+    """One EdgeModel per file; it serializes invokes with its own lock."""
+    from tfmodels_edge import EdgeModel
+
+    return EdgeModel(path)
+
+
+@st.cache_data
+def test_split(dataset: str):
+    import tfmodels.data
+
+    return tfmodels.data.load_arrays(dataset, "test")
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    out = fn(*args)
+    return out, (time.perf_counter() - start) * 1e3
+
+
+def build_defaults_button():
+    """First start: offer to build the default artifacts, with a progress bar."""
+    import tfmodels.zoo
+    from tfmodels._keras import keras
+
+    zoo = zoo_dir()
+    st.info(f"No trained models in `{zoo}` yet. Build the default ones from bundled data "
+            "(a few minutes on a laptop CPU).")
+    if not st.button("Build default models", type="primary"):
+        return
+    bar = st.progress(0.0, text="starting")
+    recipes = tfmodels.zoo.DEFAULTS
+
+    class Progress(keras.callbacks.Callback):
+        def __init__(self, index):
+            super().__init__()
+            self.index = index
+
+        def on_epoch_end(self, epoch, logs=None):
+            recipe = recipes[self.index]
+            done = (self.index + (epoch + 1) / recipe.epochs) / len(recipes)
+            bar.progress(min(done, 1.0), text=f"{recipe.name}: epoch {epoch + 1}/{recipe.epochs}")
+
+    for i, recipe in enumerate(recipes):
+        if not tfmodels.zoo.is_complete(zoo / recipe.name):
+            tfmodels.zoo.build(recipe, zoo, verbose=0, callbacks=[Progress(i)])
+    _artifacts.clear()
+    bar.progress(1.0, text="done")
+    st.rerun()
+
+
+def to_mnist_frame(gray: np.ndarray) -> np.ndarray:
+    """A drawn or uploaded digit (white on black, any size) framed like MNIST: 28x28,
+    the digit scaled into 20x20 and centred by its bounding box."""
+    from PIL import Image
+
+    gray = gray.astype(np.float32)
+    if gray.max() > 1.0:
+        gray /= 255.0
+    ys, xs = np.nonzero(gray > 0.1)
+    frame = np.zeros((28, 28), np.float32)
+    if len(ys) == 0:
+        return frame[..., None]
+    crop = gray[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    scale = 20.0 / max(crop.shape)
+    h, w = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
+    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize((w, h), Image.BILINEAR),
+                       np.float32) / 255.0
+    top, left = (28 - h) // 2, (28 - w) // 2
+    frame[top:top + h, left:left + w] = small
+    return frame[..., None]

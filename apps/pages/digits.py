@@ -1,0 +1,95 @@
+"""Draw, upload or pick a digit; compare the float Keras model with its int8 TFLite
+twin running on the edge kit, with latency and file sizes."""
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from common import (MAX_UPLOAD_BYTES, artifacts, build_defaults_button, edge_model, guarded,
+                    keras_model, test_split, timed, to_mnist_frame)
+
+
+def digit_artifacts() -> list[dict]:
+    return [a for a in artifacts()
+            if a["export"]["inputs"][0]["shape"][1:] == [28, 28, 1] and "int8" in a["export"]["modes"]]
+
+
+def read_upload(upload) -> np.ndarray | None:
+    """A validated uploaded image as 28x28x1, or None with a message shown."""
+    from PIL import Image, UnidentifiedImageError
+
+    if upload.size > MAX_UPLOAD_BYTES:
+        st.warning(f"That file is {upload.size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB.")
+        return None
+    try:
+        image = Image.open(io.BytesIO(upload.getvalue())).convert("L")
+    except (UnidentifiedImageError, OSError):
+        st.warning("That file could not be read as an image (PNG or JPEG expected).")
+        return None
+    gray = np.asarray(image, np.float32) / 255.0
+    if gray.mean() > 0.5:  # dark digit on light paper -> MNIST's light on dark
+        gray = 1.0 - gray
+    return to_mnist_frame(gray)
+
+
+def choose_input(dataset: str):
+    source = st.radio("Input", ["Test image", "Draw", "Upload"], horizontal=True)
+    if source == "Test image":
+        x, y = test_split(dataset)
+        index = st.slider("Test image", 0, len(y) - 1, 0)
+        return x[index], int(y[index])
+    if source == "Draw":
+        from streamlit_drawable_canvas import st_canvas
+
+        canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
+                           height=224, width=224, drawing_mode="freedraw", key="canvas")
+        if canvas.image_data is None or canvas.image_data[..., :3].max() == 0:
+            st.caption("Draw a digit above.")
+            return None, None
+        return to_mnist_frame(canvas.image_data[..., :3].mean(-1)), None
+    upload = st.file_uploader("A digit image", type=["png", "jpg", "jpeg"])
+    if upload is None:
+        return None, None
+    return read_upload(upload), None
+
+
+@guarded
+def page():
+    st.title("Digits: float model vs int8 on the device runtime")
+    arts = digit_artifacts()
+    if not arts:
+        build_defaults_button()
+        return
+    by_name = {a["name"]: a for a in arts}
+    art = by_name[st.selectbox("Model", list(by_name))]
+    image, label = choose_input(art["metrics"]["dataset"])
+    if image is None:
+        return
+    float_model = keras_model(str(Path(art["path"]) / "saved_model"))
+    int8_path = Path(art["path"]) / "tflite" / art["export"]["modes"]["int8"]["file"]
+    int8_model = edge_model(str(int8_path))
+    p_float, ms_float = timed(lambda x: float_model(x, training=False).numpy()[0], image[None])
+    p_int8, ms_int8 = timed(lambda x: int8_model.predict(x)[0], image[None])
+
+    left, mid, right = st.columns([1, 2, 2])
+    left.image(np.repeat(np.repeat(image[..., 0], 6, 0), 6, 1), caption="model input (28x28)", clamp=True)
+    if label is not None:
+        left.write(f"true label: **{label}**")
+    modes = art["export"]["modes"]
+    for col, name, probs, ms, size in (
+        (mid, "float (Keras)", p_float, ms_float, modes["float32"]["bytes"]),
+        (right, "int8 TFLite (edge kit)", p_int8, ms_int8, modes["int8"]["bytes"]),
+    ):
+        col.subheader(name)
+        col.metric("prediction", int(np.argmax(probs)), f"{probs.max():.1%} confident", delta_color="off")
+        col.caption(f"{ms:.2f} ms this call · {size / 1024:.1f} KiB .tflite")
+        col.bar_chart(pd.DataFrame({"probability": probs}, index=[str(i) for i in range(len(probs))]))
+    st.caption(f"Parity on {modes['int8'].get('samples', 0)} held-out images: top-1 agreement "
+               f"{modes['int8'].get('top1_agreement', float('nan')):.1%}, int8 accuracy "
+               f"{modes['int8'].get('accuracy', float('nan')):.1%} vs float "
+               f"{modes['int8'].get('keras_accuracy', float('nan')):.1%}.")
+
+
+page()
