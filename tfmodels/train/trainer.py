@@ -211,7 +211,7 @@ def load(path):
     if not (path / "saved_model.pb").exists():
         from tfmodels.errors import DataError
         raise DataError(f"no SavedModel at {path} (expected saved_model.pb inside)")
-    return keras.models.load_model(str(path))
+    return keras.models.load_model(str(path), compile=False)
 
 
 def evaluate_arrays(model, x, y, batch_size: int = 256) -> float:
