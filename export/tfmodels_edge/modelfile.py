@@ -120,7 +120,7 @@ class _Reader:
         vtable = pos - self.unpack("i", pos, what)
         vsize, tsize = self.unpack("H", vtable, what + " vtable"), self.unpack("H", vtable + 2, what + " vtable")
         if vsize < 4 or vsize % 2:
-            raise InvalidModelError(f"corrupt model: {what} has a malformed vtable")
+            raise InvalidModelError(f"truncated or corrupt model: {what} has a malformed vtable")
         self.need(vtable, vsize, what + " vtable")
         self.need(pos, tsize, what)
         return pos, vtable, vsize

@@ -96,22 +96,24 @@ class EdgeModel:
     def predict(self, x: Any) -> np.ndarray | list[np.ndarray]:
         """Run a single-input model on `x`; one array for one output, else a list in output order.
 
-        `x` may have the input's exact shape, lack its batch dimension, or (when the model's
-        batch is fixed at 1) hold N samples, which are run one by one and stacked.
+        `x` may have the input's exact shape, lack its batch dimension, or hold N samples:
+        run one by one and stacked when the model's batch is fixed at 1, at once (the input
+        resized) when it is free.
         """
         if len(self.input_details) != 1:
             names = ", ".join(repr(n) for n in self.input_names)
             raise InputError(f"predict() takes one input but the model has {len(self.input_details)} ({names}); use run()")
-        detail = self.input_details[0]
-        array, batch = _fit_input(detail, x, self.input_names[0])
+        array, batch = _fit_input(self.input_details[0], x, self.input_names[0])
         samples = [array] if batch is None else [array[i : i + 1] for i in range(batch)]
-        results = [self._invoke(detail, sample) for sample in samples]
+        results = [self._invoke(sample) for sample in samples]
         outputs = [np.concatenate(parts) for parts in zip(*results)]
         return outputs[0] if len(outputs) == 1 else outputs
 
-    def _invoke(self, detail: dict, array: np.ndarray) -> list[np.ndarray]:
+    def _invoke(self, array: np.ndarray) -> list[np.ndarray]:
+        """Feed the single input, run, return the (dequantized) outputs; holds the lock throughout."""
         with self._lock:
-            if tuple(detail["shape"]) != array.shape:  # only reached for free (-1) dimensions
+            detail = self._interpreter.get_input_details()[0]  # read here: another call may have resized it
+            if tuple(detail["shape"]) != array.shape:  # only for free (-1) dimensions
                 self._interpreter.resize_tensor_input(detail["index"], array.shape)
                 self._interpreter.allocate_tensors()
             self._interpreter.set_tensor(detail["index"], array)
