@@ -1,11 +1,12 @@
 """Read a .tflite file and bounds-check its flatbuffer before any interpreter sees it.
 
-LiteRT 2.3 runs the flatbuffers verifier itself (a truncated file raises ValueError "The
-model is not a valid Flatbuffer buffer"), but its message does not say what is wrong and
-older or custom runtimes may skip verification and read past the end of the buffer. This
-walk is cheap: it follows every offset of the Model table (operator codes, subgraphs,
-tensors, operators, buffers, metadata, signatures) and checks each lies inside the file,
-without touching the weights themselves. Schema: tensorflow/compiler/mlir/lite/schema/schema.fbs.
+LiteRT 2.3 runs the flatbuffers verifier itself (measured: a truncated file raises
+ValueError "The model is not a valid Flatbuffer buffer"), but its message does not say
+what is wrong, and this check does not depend on which runtime is installed (the
+tflite_runtime fallback, custom builds). The walk is cheap: it follows every offset of
+the Model table (operator codes, subgraphs, tensors, operators, buffers, metadata,
+signatures) and checks each lies inside the file, without touching the weights.
+Schema: tensorflow/compiler/mlir/lite/schema/schema.fbs.
 """
 
 from __future__ import annotations
