@@ -1,0 +1,5 @@
+"""Reusable custom layers; each is Keras-serializable (SavedModels reload without the source)."""
+from tfmodels.layers.attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention  # noqa: F401
+from tfmodels.layers.patches import ClassToken, PatchEmbedding  # noqa: F401
+from tfmodels.layers.positional import PositionEmbedding, sinusoids  # noqa: F401
+from tfmodels.layers.transformer_block import MLP, TransformerBlock  # noqa: F401
