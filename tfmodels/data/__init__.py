@@ -21,6 +21,7 @@ from tfmodels.data.core import (
     to_dataset,
 )
 from tfmodels.data import images as _images  # noqa: F401  (registers image sources)
+from tfmodels.data import graphs as _graphs  # noqa: F401  (registers graph sources)
 
 __all__ = [
     "DatasetInfo", "Splits", "info", "list_datasets", "load", "load_arrays",
