@@ -20,7 +20,8 @@ class Recipe:
     data: str
     epochs: int
     batch_size: int = 32
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3
+    schedule: str | None = "cosine"
 
     @property
     def name(self) -> str:
@@ -44,7 +45,7 @@ def build(recipe: Recipe, zoo_dir="saved_models", *, modes=MODES, verbose: int =
     """Train and export one artifact into ``zoo_dir`` (resuming if it was interrupted)."""
     run_dir = Path(zoo_dir) / recipe.name
     fit(recipe.model, recipe.data, epochs=recipe.epochs, batch_size=recipe.batch_size,
-        learning_rate=recipe.learning_rate, out_dir=run_dir, verbose=verbose, callbacks=callbacks)
+        learning_rate=recipe.learning_rate, schedule=recipe.schedule, out_dir=run_dir, verbose=verbose, callbacks=callbacks)
     export(run_dir, modes=modes)
     return run_dir
 

@@ -47,7 +47,7 @@ def _representative(samples, limit: int):
 
 
 def to_tflite(model, mode: str = "float32", *, representative=None, allow_flex: bool = False,
-              input_signature=None, representative_samples: int = 200) -> bytes:
+              input_signature=None, representative_samples: int = 500) -> bytes:
     """Convert ``model`` to a TFLite flatbuffer.
 
     Args:

@@ -16,6 +16,7 @@ import numpy as np
 
 from tfmodels._keras import keras, tf
 from tfmodels.data.core import Splits, load_splits, to_dataset
+from tfmodels.errors import UnknownNameError
 from tfmodels.files import atomic_directory, write_json
 from tfmodels.registry import get_spec
 from tfmodels.train.strategy import describe, get_strategy
@@ -77,6 +78,18 @@ def _default_loss(task: str):
     return None, []
 
 
+SCHEDULES = (None, "cosine")
+
+
+def _learning_rate(learning_rate: float, schedule, total_steps: int):
+    """A constant rate, or cosine decay to zero over the whole run."""
+    if schedule not in SCHEDULES:
+        raise UnknownNameError("schedule", schedule, [s for s in SCHEDULES if s])
+    if schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(learning_rate, total_steps)
+    return learning_rate
+
+
 def _mixed_policy(strategy) -> str:
     on_gpu = bool(tf.config.list_logical_devices("GPU"))
     return "mixed_float16" if on_gpu and not isinstance(strategy, tf.distribute.TPUStrategy) else "mixed_bfloat16"
@@ -99,7 +112,8 @@ def _build(model_or_name, info, model_kwargs):
 
 
 def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: int = 32,
-        learning_rate: float = 1e-3, optimizer: str = "adam", loss=None, metrics=None,
+        learning_rate: float = 1e-3, schedule: str | None = None, optimizer: str = "adam",
+        loss=None, metrics=None,
         mixed_precision: bool = False, jit_compile: bool = False, qat: bool = False,
         out_dir=None, data_dir=None, model_kwargs=None, callbacks=(), verbose: int = 1,
         seed: int = 0) -> TrainResult:
@@ -112,6 +126,7 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
       data: a dataset name (see ``tfmodels.data.list_datasets``) or a ``Splits``.
       strategy: a name from ``tfmodels.train.STRATEGIES`` or a Strategy object.
       batch_size: per replica; the global batch is this times the replica count.
+      schedule: None (constant learning rate) or "cosine" (decay to 0 by the end).
       loss, metrics: default from the dataset's task (classification: sparse
         cross-entropy + accuracy; regression: MSE + MAE; otherwise the model's own).
       mixed_precision: ``mixed_float16`` on GPU, ``mixed_bfloat16`` on TPU/CPU.
@@ -130,6 +145,7 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         raise ValueError("pass a model name or a builder function for multi-replica "
                          "training, so its variables are created under the strategy")
     global_batch = batch_size * strat.num_replicas_in_sync
+    steps_per_epoch = -(-_num_examples(splits.train[0]) // global_batch)
     previous_policy = keras.mixed_precision.global_policy()
     if mixed_precision:
         keras.mixed_precision.set_global_policy(_mixed_policy(strat))
@@ -141,8 +157,8 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
                 model = quantize_model(model)
             default_loss, default_metrics = _default_loss(info.task)
             model.compile(
-                optimizer=keras.optimizers.get({"class_name": optimizer,
-                                                "config": {"learning_rate": learning_rate}}),
+                optimizer=keras.optimizers.get({"class_name": optimizer, "config": {
+                    "learning_rate": _learning_rate(learning_rate, schedule, epochs * steps_per_epoch)}}),
                 loss=loss if loss is not None else default_loss,
                 metrics=metrics if metrics is not None else default_metrics,
                 jit_compile=jit_compile,
@@ -156,8 +172,7 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
     timer = _EpochTimer()
     cbs = [timer, *callbacks]
     if verbose == 1:
-        steps = -(-_num_examples(splits.train[0]) // global_batch)
-        cbs.append(_ProgressBar(epochs, steps))
+        cbs.append(_ProgressBar(epochs, steps_per_epoch))
     out = Path(out_dir) if out_dir else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -179,6 +194,7 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         "batch_size_per_replica": batch_size,
         "global_batch_size": global_batch,
         "learning_rate": learning_rate,
+        "schedule": schedule,
         "mixed_precision": mixed_precision,
         "jit_compile": jit_compile,
         **placement,
