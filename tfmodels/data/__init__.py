@@ -22,6 +22,7 @@ from tfmodels.data.core import (
 )
 from tfmodels.data import images as _images  # noqa: F401  (registers image sources)
 from tfmodels.data import graphs as _graphs  # noqa: F401  (registers graph sources)
+from tfmodels.data import text as _text, series as _series  # noqa: F401  (text and series sources)
 
 __all__ = [
     "DatasetInfo", "Splits", "info", "list_datasets", "load", "load_arrays",
