@@ -1,0 +1,242 @@
+"""Transformers for sequences: encoder classifier (BERT-like), GPT, encoder-decoder.
+
+Read top to bottom like nanoGPT's model.py: a config, the model classes, decoding,
+then the registered builders. All attention is tfmodels.layers (matmul/reshape/
+transpose, no einsum), so the models convert to TFLite builtin ops.
+"""
+import dataclasses
+
+import numpy as np
+
+from tfmodels._keras import keras, tf
+from tfmodels.layers import ClassToken, PositionEmbedding, TransformerBlock, padding_mask
+from tfmodels.models._heads import classifier_head
+from tfmodels.registry import register
+
+layers = keras.layers
+
+
+def _init():
+    return keras.initializers.RandomNormal(stddev=0.02)
+
+
+@dataclasses.dataclass
+class GPTConfig:
+    """nanoGPT's small CPU configuration for Tiny Shakespeare characters by default."""
+
+    vocab_size: int = 65
+    block_size: int = 64
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    dropout: float = 0.0
+    bias: bool = False
+
+
+# -- decoder-only --------------------------------------------------------------------
+
+
+@keras.utils.register_keras_serializable(package="tfmodels")
+class GPT(keras.Model):
+    """Decoder-only causal LM (Radford et al. 2018/2019; Karpathy's nanoGPT).
+
+    Token + learned position embeddings, ``n_layer`` pre-norm causal blocks, final
+    LayerNorm, logits through the (tied) token embedding. ``call(tokens)`` ->
+    logits ``[B, T, vocab]``; :meth:`generate` decodes with a key/value cache.
+    """
+
+    def __init__(self, vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128,
+                 dropout=0.0, bias=False, **kwargs):
+        super().__init__(**kwargs)
+        self.config = GPTConfig(vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias)
+        self.wte = layers.Embedding(vocab_size, n_embd, embeddings_initializer=_init(), name="wte")
+        self.wpe = PositionEmbedding(block_size, "learned", name="wpe")
+        self.drop = layers.Dropout(dropout)
+        self.blocks = [TransformerBlock(n_head, 4 * n_embd, dropout, "pre", causal=True,
+                                        use_bias=bias, name=f"h{i}") for i in range(n_layer)]
+        self.ln_f = layers.LayerNormalization(epsilon=1e-5, name="ln_f")
+        self._step_fn = None
+
+    def call(self, tokens, training=None):
+        if tokens.shape[1] is not None and tokens.shape[1] > self.config.block_size:
+            raise ValueError(f"GPT context is {self.config.block_size} tokens, given {tokens.shape[1]}")
+        x = self.drop(self.wpe(self.wte(tokens)), training=training)
+        for block in self.blocks:
+            x = block(x, training=training)
+        return self._logits(self.ln_f(x))
+
+    def _logits(self, x):  # weight tying: the output projection is the embedding matrix
+        return tf.matmul(x, self.wte.embeddings, transpose_b=True)
+
+    def step(self, tokens, caches, pos):
+        """Run new ``tokens [B, T]`` at positions ``pos..``: last logits and updated caches.
+
+        ``caches``: one ``(k, v)`` per block, each ``[B, heads, block_size, head_dim]``.
+        """
+        x = self.wpe(self.wte(tokens), offset=pos)
+        new = []
+        for block, (k, v) in zip(self.blocks, caches):
+            x, kv = block(x, cache=(k, v, pos))
+            new.append(kv)
+        return self._logits(self.ln_f(x[:, -1:]))[:, 0], new
+
+    def empty_cache(self, batch):
+        c = self.config
+        shape = (batch, c.n_head, c.block_size, c.n_embd // c.n_head)
+        return [(tf.zeros(shape), tf.zeros(shape)) for _ in range(c.n_layer)]
+
+    def generate(self, prompt, max_new_tokens, temperature=1.0, top_k=None, seed=0, use_cache=True):
+        """Continue ``prompt`` (token ids ``[T]`` or ``[B, T]``) by ``max_new_tokens`` tokens.
+
+        ``temperature=0`` is greedy decoding; ``top_k`` samples among the k likeliest.
+        With ``use_cache`` each new token costs one single-token step against the
+        key/value cache; once the context is full the window slides (nanoGPT's crop to
+        the last ``block_size`` tokens, re-encoded). Returns ``[B, T + max_new_tokens]``.
+        """
+        idx = np.atleast_2d(np.asarray(prompt, np.int32))
+        if idx.shape[1] == 0:
+            raise ValueError("prompt must hold at least one token")
+        block, rng = self.config.block_size, np.random.default_rng(seed)
+        step = self._compiled_step()
+        batch = idx.shape[0]
+        cached = 0
+        for _ in range(max_new_tokens):
+            if not use_cache:
+                logits = self(idx[:, -block:], training=False)[:, -1].numpy()
+            elif cached == 0 or cached == block:  # (re)fill the cache with the window
+                window = idx[:, -block:]
+                logits, caches = step(window, self.empty_cache(batch), tf.constant(0))
+                cached = window.shape[1]
+            else:
+                logits, caches = step(idx[:, -1:], caches, tf.constant(cached))
+                cached += 1
+            nxt = sample(np.asarray(logits), temperature, top_k, rng)
+            idx = np.concatenate([idx, nxt[:, None]], axis=1)
+        return idx
+
+    def _compiled_step(self):
+        if self._step_fn is None:
+            self._step_fn = tf.function(self.step, reduce_retracing=True)
+        return self._step_fn
+
+    def get_config(self):
+        return {**dataclasses.asdict(self.config), "name": self.name}
+
+
+def sample(logits, temperature=1.0, top_k=None, rng=None):
+    """Next token ids ``[B]`` from logits ``[B, V]`` (greedy when temperature is 0)."""
+    logits = np.asarray(logits, np.float64)
+    if temperature == 0:
+        return logits.argmax(-1).astype(np.int32)
+    logits = logits / temperature
+    if top_k is not None:
+        kth = np.sort(logits, axis=-1)[:, -min(top_k, logits.shape[-1])][:, None]
+        logits = np.where(logits < kth, -np.inf, logits)
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    rng = rng or np.random.default_rng()
+    return np.array([rng.choice(len(row), p=row) for row in p], np.int32)
+
+
+def next_token_model(gpt):
+    """The edge signature of a GPT: ``tokens [1, block_size]`` (int32, the window,
+    padded on the right) and ``position [1]`` (the last real token) -> next-token
+    ``logits [1, vocab]``. Builtin-only in TFLite; shares the GPT's weights."""
+    block = gpt.config.block_size
+    tokens = keras.Input(shape=(block,), dtype="int32", name="tokens")
+    position = keras.Input(shape=(), dtype="int32", name="position")
+    logits = gpt(tokens)
+    pick = tf.one_hot(position, block)[:, None, :]  # [B, 1, T]
+    out = tf.reshape(tf.matmul(pick, logits), [-1, gpt.config.vocab_size])
+    return keras.Model([tokens, position], layers.Activation("linear", name="logits")(out),
+                       name=f"{gpt.name}_next_token")
+
+
+# -- encoder-only --------------------------------------------------------------------
+
+
+def encode_tokens(tokens, *, vocab_size, dim, num_layers, num_heads, mlp_dim, dropout, norm,
+                  positions, cls=False, prefix=""):
+    """Embed token ids (0 = padding) and run an encoder stack; returns (x, key mask)."""
+    mask = padding_mask(tokens)
+    x = layers.Embedding(vocab_size, dim, embeddings_initializer=_init(), name=f"{prefix}embedding")(tokens)
+    if cls:
+        x = ClassToken(name=f"{prefix}cls_token")(x)
+        mask = tf.concat([tf.ones_like(mask[..., :1]), mask], axis=-1)
+    x = PositionEmbedding(x.shape[1], positions, name=f"{prefix}positions")(x)
+    x = layers.Dropout(dropout)(x)
+    for i in range(num_layers):
+        x = TransformerBlock(num_heads, mlp_dim, dropout, norm, name=f"{prefix}block{i}")(x, mask=mask)
+    if norm == "pre":
+        x = layers.LayerNormalization(epsilon=1e-5, name=f"{prefix}ln_f")(x)
+    return x, mask
+
+
+@register(family="transformer", default_data="sentiment", edge_ready=True)
+def transformer_encoder(
+    *,
+    input_shape=(64,),
+    vocab_size: int = 8000,
+    num_classes: int = 2,
+    include_top: bool = True,
+    pooling: str | None = "cls",
+    dropout: float = 0.1,
+    classifier_activation: str | None = "softmax",
+    num_layers: int = 2,
+    num_heads: int = 4,
+    dim: int = 64,
+    mlp_dim: int = 128,
+    norm: str = "pre",
+    positions: str = "learned",
+    name: str = "transformer_encoder",
+):
+    """Transformer encoder classifier, BERT-like (Devlin et al. 2019; Vaswani et al. 2017).
+
+    Token ids (0 = padding, masked out of attention) -> embedding + positions ->
+    ``num_layers`` bidirectional blocks -> [CLS] token (``pooling="cls"``) or masked
+    mean over tokens (``"mean"``; ``None`` returns the token sequence) -> head.
+    583,426 parameters at the default size.
+    """
+    if pooling not in ("cls", "mean", None):
+        raise ValueError(f"pooling must be 'cls', 'mean' or None, given {pooling!r}")
+    if include_top and pooling is None:
+        raise ValueError("include_top=True needs pooling='cls' or 'mean'")
+    tokens = keras.Input(shape=input_shape, dtype="int32", name="inputs")
+    x, mask = encode_tokens(tokens, vocab_size=vocab_size, dim=dim, num_layers=num_layers,
+                            num_heads=num_heads, mlp_dim=mlp_dim, dropout=dropout, norm=norm,
+                            positions=positions, cls=pooling == "cls")
+    if pooling == "cls":
+        x = x[:, 0]
+    elif pooling == "mean":
+        m = tf.cast(mask[:, 0, 0, :, None], x.dtype)  # [B, T, 1]
+        x = tf.reduce_sum(x * m, axis=1) / tf.maximum(tf.reduce_sum(m, axis=1), 1.0)
+    outputs = classifier_head(x, num_classes=num_classes, include_top=include_top,
+                              dropout=dropout, classifier_activation=classifier_activation)
+    return keras.Model(tokens, outputs, name=name)
+
+
+@register(family="transformer", default_data="tinyshakespeare", edge_ready=True)
+def gpt(
+    *,
+    vocab_size: int = 65,
+    block_size: int = 64,
+    n_layer: int = 4,
+    n_head: int = 4,
+    n_embd: int = 128,
+    dropout: float = 0.0,
+    bias: bool = False,
+    input_shape=None,
+    name: str = "gpt",
+):
+    """GPT decoder-only language model (Radford et al. 2019), nanoGPT's layout.
+
+    Defaults are nanoGPT's small CPU config for Tiny Shakespeare characters (4 layers,
+    4 heads, 128 dims, context 64, no biases, tied embeddings). Returns a :class:`GPT`
+    (``call(tokens) -> logits``, ``generate(prompt, max_new_tokens, temperature, top_k)``).
+    ``input_shape``, if given, is ``(block_size,)``. 805,248 parameters at the default size.
+    """
+    if input_shape is not None:
+        block_size = int(input_shape[0])
+    model = GPT(vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias, name=name)
+    model(tf.zeros((1, block_size), tf.int32))  # create the weights
+    return model
