@@ -23,6 +23,8 @@ from tfmodels.data.core import (
 from tfmodels.data import images as _images  # noqa: F401  (registers image sources)
 from tfmodels.data import graphs as _graphs  # noqa: F401  (registers graph sources)
 from tfmodels.data import text as _text, series as _series  # noqa: F401  (text and series sources)
+from tfmodels.data import vision_tasks as _vision_tasks  # noqa: F401  (localization and segmentation sources)
+from tfmodels.data import digit_sets as _digit_sets  # noqa: F401  (sets of digits for DeepSets)
 
 __all__ = [
     "DatasetInfo", "Splits", "info", "list_datasets", "load", "load_arrays",
