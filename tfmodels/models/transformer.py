@@ -55,7 +55,7 @@ class GPT(keras.Model):
         self.blocks = [TransformerBlock(n_head, 4 * n_embd, dropout, "pre", causal=True,
                                         use_bias=bias, name=f"h{i}") for i in range(n_layer)]
         self.ln_f = layers.LayerNormalization(epsilon=1e-5, name="ln_f")
-        self._step_fn = None
+        self._step_fn = self._forward_fn = None
 
     def call(self, tokens, training=None):
         if tokens.shape[1] is not None and tokens.shape[1] > self.config.block_size:
@@ -101,8 +101,8 @@ class GPT(keras.Model):
         batch = idx.shape[0]
         cached = 0
         for _ in range(max_new_tokens):
-            if not use_cache:
-                logits = self(idx[:, -block:], training=False)[:, -1].numpy()
+            if not use_cache:  # the whole window again, every token
+                logits = self._compiled_forward()(idx[:, -block:])[:, -1].numpy()
             elif cached == 0 or cached == block:  # (re)fill the cache with the window
                 window = idx[:, -block:]
                 logits, caches = step(window, self.empty_cache(batch), tf.constant(0))
@@ -113,6 +113,11 @@ class GPT(keras.Model):
             nxt = sample(np.asarray(logits), temperature, top_k, rng)
             idx = np.concatenate([idx, nxt[:, None]], axis=1)
         return idx
+
+    def _compiled_forward(self):
+        if self._forward_fn is None:
+            self._forward_fn = tf.function(lambda t: self(t, training=False), reduce_retracing=True)
+        return self._forward_fn
 
     def _compiled_step(self):
         if self._step_fn is None:
@@ -152,6 +157,125 @@ def next_token_model(gpt):
                        name=f"{gpt.name}_next_token")
 
 
+def edge_generate(edge_model, prompt, max_new_tokens, block_size, temperature=1.0, top_k=None,
+                  seed=0, return_logits=False):
+    """Generate with the :func:`next_token_model` TFLite file through ``tfmodels_edge``.
+
+    numpy only: ``edge_model`` is a ``tfmodels_edge.EdgeModel`` (anything with
+    ``run(tokens=..., position=...)``). The window slides like :meth:`GPT.generate`, so
+    greedy decoding gives the same tokens. Returns ids ``[T + max_new_tokens]``
+    (and the logits of each step with ``return_logits``).
+    """
+    idx = [int(i) for i in np.asarray(prompt).ravel()]
+    rng, all_logits = np.random.default_rng(seed), []
+    for _ in range(max_new_tokens):
+        window = idx[-block_size:]
+        tokens = np.zeros((1, block_size), np.int32)
+        tokens[0, :len(window)] = window
+        out = edge_model.run(tokens=tokens, position=np.array([len(window) - 1], np.int32))
+        logits = next(iter(out.values()))
+        all_logits.append(logits[0])
+        idx.append(int(sample(logits, temperature, top_k, rng)[0]))
+    ids = np.array(idx, np.int32)
+    return (ids, all_logits) if return_logits else ids
+
+
+# -- encoder-decoder -----------------------------------------------------------------
+
+
+@keras.utils.register_keras_serializable(package="tfmodels")
+class Seq2SeqTransformer(keras.Model):
+    """Encoder-decoder transformer (Vaswani et al. 2017) with greedy and beam decoding.
+
+    ``call([source, decoder_in])`` -> next-token probabilities ``[B, T, target_vocab]``
+    (teacher forcing). Ids: 0 padding, ``start_id`` begins every target,
+    ``end_id`` ends it. The decoder runs on a fixed ``target_len`` window, causally
+    masked, so decoding reuses one compiled function for every step.
+    """
+
+    def __init__(self, vocab_size, source_len, target_len, target_vocab_size=None, num_layers=2,
+                 num_heads=4, dim=128, mlp_dim=256, dropout=0.1, norm="pre", positions="sinusoidal",
+                 start_id=1, end_id=2, **kwargs):
+        super().__init__(**kwargs)
+        self.cfg = dict(vocab_size=vocab_size, source_len=source_len, target_len=target_len,
+                        target_vocab_size=target_vocab_size, num_layers=num_layers, num_heads=num_heads,
+                        dim=dim, mlp_dim=mlp_dim, dropout=dropout, norm=norm, positions=positions,
+                        start_id=start_id, end_id=end_id)
+        self.target_vocab = target_vocab_size or vocab_size
+        self.src_embed = layers.Embedding(vocab_size, dim, embeddings_initializer=_init(), name="source_embedding")
+        self.tgt_embed = layers.Embedding(self.target_vocab, dim, embeddings_initializer=_init(), name="target_embedding")
+        self.src_pos = PositionEmbedding(source_len, positions, name="source_positions")
+        self.tgt_pos = PositionEmbedding(target_len, positions, name="target_positions")
+        self.drop = layers.Dropout(dropout)
+        self.encoder = [TransformerBlock(num_heads, mlp_dim, dropout, norm, name=f"encoder{i}")
+                        for i in range(num_layers)]
+        self.decoder = [TransformerBlock(num_heads, mlp_dim, dropout, norm, causal=True, cross_attention=True,
+                                         name=f"decoder{i}") for i in range(num_layers)]
+        self.ln_enc = layers.LayerNormalization(epsilon=1e-5, name="ln_encoder")
+        self.ln_dec = layers.LayerNormalization(epsilon=1e-5, name="ln_decoder")
+        self.head = layers.Dense(self.target_vocab, activation="softmax", dtype="float32", name="predictions")
+        self._decode_fn = None
+
+    def encode(self, source, training=None):
+        mask = padding_mask(source)
+        x = self.drop(self.src_pos(self.src_embed(source)), training=training)
+        for block in self.encoder:
+            x = block(x, mask=mask, training=training)
+        return (self.ln_enc(x) if self.cfg["norm"] == "pre" else x), mask
+
+    def decode(self, decoder_in, memory, memory_mask, training=None):
+        x = self.drop(self.tgt_pos(self.tgt_embed(decoder_in)), training=training)
+        for block in self.decoder:
+            x = block(x, context=memory, context_mask=memory_mask, training=training)
+        return self.head(self.ln_dec(x) if self.cfg["norm"] == "pre" else x)
+
+    def call(self, inputs, training=None):
+        source, decoder_in = inputs
+        memory, mask = self.encode(source, training=training)
+        return self.decode(decoder_in, memory, mask, training=training)
+
+    def _decoder(self):
+        if self._decode_fn is None:
+            self._decode_fn = tf.function(lambda d, m, k: self.decode(d, m, k), reduce_retracing=True)
+        return self._decode_fn
+
+    def greedy(self, source):
+        """Likeliest token at each step: ids ``[B, target_len]`` (0 after ``end_id``)."""
+        return self.beam_search(source, beam_width=1)
+
+    def beam_search(self, source, beam_width=4):
+        """Keep the ``beam_width`` best partial targets (summed log-probabilities) at each
+        step; finished ones (``end_id`` emitted) keep their score. Returns the best
+        target per source, ids ``[B, target_len]`` without ``start_id``, 0 after the end."""
+        source = np.asarray(source, np.int32)
+        n, k, length, end = len(source), beam_width, self.cfg["target_len"], self.cfg["end_id"]
+        memory, mask = self.encode(tf.constant(source), training=False)
+        memory, mask = tf.repeat(memory, k, axis=0), tf.repeat(mask, k, axis=0)
+        seqs = np.zeros((n * k, length + 1), np.int32)
+        seqs[:, 0] = self.cfg["start_id"]
+        scores = np.tile([0.0] + [-np.inf] * (k - 1), n)  # one live beam at first
+        done = np.zeros(n * k, bool)
+        step = self._decoder()
+        for t in range(length):
+            probs = step(tf.constant(seqs[:, :length]), memory, mask)[:, t].numpy()
+            logp = np.log(np.maximum(probs, 1e-30))
+            logp[done] = -np.inf
+            logp[done, 0] = 0.0  # a finished beam only extends with padding, at no cost
+            total = (scores[:, None] + logp).reshape(n, k * probs.shape[-1])
+            best = np.argsort(-total, axis=1, kind="stable")[:, :k]
+            rows = (np.arange(n)[:, None] * k + best // probs.shape[-1]).ravel()
+            seqs, done = seqs[rows], done[rows]
+            seqs[:, t + 1] = (best % probs.shape[-1]).ravel()
+            scores = np.take_along_axis(total, best, 1).ravel()
+            done |= seqs[:, t + 1] == end
+        top = seqs.reshape(n, k, -1)[:, 0, 1:]  # beams are sorted best first
+        out = np.where(np.cumsum(top == end, axis=1) - (top == end) > 0, 0, top)
+        return np.where(out == end, 0, out).astype(np.int32)
+
+    def get_config(self):
+        return {**self.cfg, "name": self.name}
+
+
 # -- encoder-only --------------------------------------------------------------------
 
 
@@ -175,8 +299,8 @@ def encode_tokens(tokens, *, vocab_size, dim, num_layers, num_heads, mlp_dim, dr
 @register(family="transformer", default_data="sentiment", edge_ready=True)
 def transformer_encoder(
     *,
-    input_shape=(64,),
-    vocab_size: int = 8000,
+    input_shape=(40,),
+    vocab_size: int = 5000,
     num_classes: int = 2,
     include_top: bool = True,
     pooling: str | None = "cls",
@@ -215,7 +339,7 @@ def transformer_encoder(
     return keras.Model(tokens, outputs, name=name)
 
 
-@register(family="transformer", default_data="tinyshakespeare", edge_ready=True)
+@register(family="transformer", default_data="tiny-shakespeare", edge_ready=True)
 def gpt(
     *,
     vocab_size: int = 65,
@@ -239,4 +363,38 @@ def gpt(
         block_size = int(input_shape[0])
     model = GPT(vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias, name=name)
     model(tf.zeros((1, block_size), tf.int32))  # create the weights
+    return model
+
+
+@register(family="transformer")
+def transformer_seq2seq(
+    *,
+    vocab_size: int = 45,
+    source_len: int = 56,
+    target_len: int = 11,
+    target_vocab_size: int | None = None,
+    num_layers: int = 2,
+    num_heads: int = 4,
+    dim: int = 128,
+    mlp_dim: int = 256,
+    dropout: float = 0.1,
+    norm: str = "pre",
+    positions: str = "sinusoidal",
+    start_id: int = 1,
+    end_id: int = 2,
+    input_shape=None,
+    name: str = "transformer_seq2seq",
+):
+    """Encoder-decoder transformer with cross-attention (Vaswani et al. 2017).
+
+    Returns a :class:`Seq2SeqTransformer`: ``call([source, decoder_in])`` for teacher
+    forcing, ``greedy(source)`` and ``beam_search(source, beam_width)`` to decode.
+    Defaults fit the dates task (``tfmodels.data.text.dates_vocab``, 56 source
+    characters, ``<s>`` + 10 target characters). 680,365 parameters at the default size.
+    """
+    if input_shape is not None:
+        source_len = int(input_shape[0])
+    model = Seq2SeqTransformer(vocab_size, source_len, target_len, target_vocab_size, num_layers,
+                               num_heads, dim, mlp_dim, dropout, norm, positions, start_id, end_id, name=name)
+    model([tf.zeros((1, source_len), tf.int32), tf.zeros((1, target_len), tf.int32)])
     return model

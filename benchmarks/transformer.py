@@ -1,0 +1,318 @@
+"""Transformer family: GPT char LM, sentiment, dates seq2seq, ViT/Mixer on USPS, edge, O(N^2).
+
+Every figure is measured in this run, references included:
+  * GPT on Tiny Shakespeare at nanoGPT's small CPU config (4 layers, 4 heads, 128 dims,
+    context 64, batch 12, 2000 iterations, lr 1e-3 with 100 warmup steps and cosine decay
+    to 1e-4, AdamW betas (0.9, 0.99), weight decay 0.1, grad clip 1.0, dropout 0, 90/10
+    split); validation loss over every non-overlapping 64-char window of the last 10%.
+  * sentiment (UCI sentences, fixed 2100/300/600 split): transformer encoder beside
+    TF-IDF + logistic regression and the recurrent family's LSTM classifier.
+  * dates -> ISO: transformer seq2seq beside the LSTM + additive attention model, exact
+    match on the held-out formats, greedy and beam search.
+  * ViT and MLP-Mixer on USPS, float32 and int8 test accuracy through the edge kit.
+  * GPT's fixed-context next-token TFLite model generating through the edge kit vs Keras.
+  * attention time and score-matrix memory against sequence length (64..1024 tokens).
+
+``TFMODELS_BENCH_ONLY=gpt,usps`` runs only those sections (gpt, sentiment, seq2seq, usps,
+attention) and keeps the other sections' figures from the existing results file;
+``sections`` records when each section was last measured.
+"""
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import tfmodels
+from tfmodels import convert, train
+from tfmodels._keras import keras, tf
+from tfmodels.data import load_splits
+from tfmodels.data.core import DatasetInfo, Splits
+from tfmodels.data import text
+
+GPT = dict(n_layer=4, n_head=4, n_embd=128, block_size=64, dropout=0.0)
+GPT_TRAIN = dict(iters=2000, batch_size=12, learning_rate=1e-3, min_lr=1e-4, warmup=100,
+                 weight_decay=0.1, beta_2=0.99, grad_clip=1.0)
+SENTIMENT = dict(epochs=30, batch_size=32, learning_rate=5e-4,
+                 model=dict(num_layers=1, num_heads=4, dim=64, mlp_dim=128, dropout=0.3, pooling="mean"))
+LSTM_SENTIMENT = dict(epochs=10, batch_size=32, learning_rate=1e-3)
+SEQ2SEQ = dict(train_pairs=20000, val_pairs=1000, test_pairs=1000, epochs=12, batch_size=64,
+               learning_rate=1e-3, beam_width=4,
+               model=dict(num_layers=2, num_heads=4, dim=128, mlp_dim=256, dropout=0.1))
+LSTM_SEQ2SEQ = dict(epochs=12, batch_size=64, learning_rate=2e-3)
+USPS = dict(epochs=40, batch_size=64, learning_rate=1e-3, schedule="cosine")
+ATTENTION_LENGTHS = (64, 128, 256, 512, 1024)
+
+
+# -- GPT char LM ---------------------------------------------------------------------
+
+
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """nanoGPT's get_lr: linear warmup, cosine decay to min_lr, then min_lr."""
+
+    def __init__(self, lr, min_lr, warmup, decay_steps):
+        self.lr, self.min_lr, self.warmup, self.decay_steps = lr, min_lr, warmup, decay_steps
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        warm = self.lr * (step + 1) / self.warmup
+        ratio = tf.clip_by_value((step - self.warmup) / (self.decay_steps - self.warmup), 0.0, 1.0)
+        cosine = self.min_lr + 0.5 * (1.0 + tf.cos(np.pi * ratio)) * (self.lr - self.min_lr)
+        return tf.where(step < self.warmup, warm, cosine)
+
+    def get_config(self):
+        return {"lr": self.lr, "min_lr": self.min_lr, "warmup": self.warmup, "decay_steps": self.decay_steps}
+
+
+def lm_loss(model, x, y, batch_size=256):
+    """Mean next-token cross-entropy (nats) over all positions of all windows."""
+    fn = tf.function(lambda a, b: tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(
+        b, model(a, training=False), from_logits=True)))
+    total = sum(float(fn(x[i:i + batch_size], y[i:i + batch_size])) for i in range(0, len(x), batch_size))
+    return total / y.size
+
+
+def train_gpt(data_dir, cfg=GPT_TRAIN, seed=0):
+    train_ids, val_ids, vocab = text.char_corpus(data_dir)
+    keras.utils.set_random_seed(seed)
+    model = tfmodels.build("gpt", vocab_size=vocab.size, **GPT)
+    opt = keras.optimizers.AdamW(
+        WarmupCosine(cfg["learning_rate"], cfg["min_lr"], cfg["warmup"], cfg["iters"]),
+        weight_decay=cfg["weight_decay"], beta_2=cfg["beta_2"], global_clipnorm=cfg["grad_clip"])
+    opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])  # 2-D weights only, as nanoGPT
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    rng, block, bs = np.random.default_rng(seed), GPT["block_size"], cfg["batch_size"]
+    losses, start = [], time.perf_counter()
+    for _ in range(cfg["iters"]):  # nanoGPT's get_batch: random windows of the train text
+        s = rng.integers(0, len(train_ids) - block - 1, bs)
+        w = train_ids[s[:, None] + np.arange(block + 1)]
+        losses.append(float(step(w[:, :-1], w[:, 1:])))
+    seconds = time.perf_counter() - start
+    vx, vy = text.char_windows(val_ids, block)
+    return model, vocab, {
+        "gpt_val_loss": lm_loss(model, vx, vy),
+        "gpt_train_loss_last100": float(np.mean(losses[-100:])),
+        "gpt_train_seconds": seconds,
+        "gpt_train_tokens_per_s": cfg["iters"] * bs * block / seconds,
+        "gpt_params": int(model.count_params()),
+        "gpt_val_windows": int(len(vx)),
+    }
+
+
+def gpt_generation(model, vocab, n=200):
+    prompt = vocab.encode("ROMEO:\n")
+    out = {}
+    for use_cache in (True, False):
+        model.generate(prompt, 5, top_k=10, use_cache=use_cache)  # trace first
+        start = time.perf_counter()
+        ids = model.generate(prompt, n, temperature=1.0, top_k=10, seed=0, use_cache=use_cache)
+        out[f"gpt_generate_tokens_per_s_{'kv_cache' if use_cache else 'no_cache'}"] = n / (time.perf_counter() - start)
+    out["gpt_sample"] = vocab.decode(ids[0])
+    return out
+
+
+def gpt_edge(model, vocab, workdir, n=120):
+    """Greedy generation through the edge kit's LiteRT runner vs Keras, step by step."""
+    from tfmodels_edge import EdgeModel
+    from tfmodels.models.transformer import edge_generate, next_token_model
+
+    nt = next_token_model(model)
+    path = Path(workdir) / "gpt_next_token_float32.tflite"
+    flat = convert.to_tflite(nt, "float32")
+    path.write_bytes(flat)
+    edge = EdgeModel(path)
+    prompt = vocab.encode("ROMEO:\n")
+    keras_ids = model.generate(prompt, n, temperature=0)
+    edge_ids, edge_logits = edge_generate(edge, prompt, n, model.config.block_size, temperature=0,
+                                          return_logits=True)
+    diffs = []
+    for t, logits in enumerate(edge_logits):  # Keras logits for the same contexts
+        ctx = edge_ids[: len(prompt) + t][-model.config.block_size:]
+        ref = model(ctx[None], training=False)[0, -1].numpy()
+        diffs.append(float(np.max(np.abs(ref - logits))))
+    ops = convert.tflite_ops(flat)
+    return {
+        "gpt_edge_max_abs_diff": max(diffs),
+        "gpt_edge_generation_matches_keras": bool(np.array_equal(keras_ids[0], edge_ids)),
+        "gpt_edge_tokens_compared": n,
+        "gpt_edge_bytes": len(flat),
+        "gpt_edge_p50_ms": edge.benchmark(runs=50)["p50_ms"],
+        "gpt_edge_sample": vocab.decode(edge_ids),
+    }, {"gpt_next_token": not any(o.startswith("CUSTOM:") for o in ops)}
+
+
+# -- sentiment -----------------------------------------------------------------------
+
+
+def sentiment(data_dir, workdir):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts = text.sentiment_texts(data_dir)
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    lr = LogisticRegression(C=10.0, max_iter=2000).fit(vec.fit_transform(texts["train"][0]), texts["train"][1])
+    tfidf = float(np.mean(lr.predict(vec.transform(texts["test"][0])) == texts["test"][1]))
+
+    splits = load_splits("sentiment", data_dir)
+    vocab = text.sentiment_vocab(data_dir)
+    res = {"tfidf_lr_accuracy": tfidf}
+    enc = train.fit("transformer_encoder", splits, epochs=SENTIMENT["epochs"], batch_size=SENTIMENT["batch_size"],
+                    learning_rate=SENTIMENT["learning_rate"], verbose=0,
+                    model_kwargs={"vocab_size": vocab.size, **SENTIMENT["model"]},
+                    callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=8, restore_best_weights=True)])
+    res["encoder_sentiment_accuracy"] = train.evaluate_arrays(enc.model, *splits.test)
+    res["encoder_sentiment_epochs_run"] = enc.metrics["epochs_run_this_process"]
+    lstm = train.fit("lstm", splits, epochs=LSTM_SENTIMENT["epochs"], batch_size=LSTM_SENTIMENT["batch_size"],
+                     learning_rate=LSTM_SENTIMENT["learning_rate"], verbose=0, model_kwargs={"vocab_size": vocab.size},
+                     callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=4, restore_best_weights=True)])
+    res["lstm_sentiment_accuracy"] = train.evaluate_arrays(lstm.model, *splits.test)
+    report = convert.export(enc.model, Path(workdir) / "encoder", modes=("float32", "dynamic", "int8"),
+                            representative=splits.train[0], eval_data=splits.test, latency_runs=30)
+    res["encoder_tflite"] = _modes_summary(report)
+    return res, {f"transformer_encoder_{m}": e["builtin_only"] for m, e in report["modes"].items()}
+
+
+def _modes_summary(report):
+    keys = ("bytes", "builtin_only", "accuracy", "keras_accuracy", "max_abs_diff", "top1_agreement",
+            "p50_ms_1t", "p50_ms_2t", "parity_ok")
+    return {m: {k: e.get(k) for k in keys} for m, e in report["modes"].items()}
+
+
+# -- dates seq2seq -------------------------------------------------------------------
+
+
+def _dates_splits(vocab):
+    cfg = SEQ2SEQ
+    parts = {"train": text.dates_task(cfg["train_pairs"], seed=0),
+             "val": text.dates_task(cfg["val_pairs"], seed=1),
+             "test": text.dates_task(cfg["test_pairs"], seed=2, formats=text.HELDOUT_FORMATS)}
+    arrays = {k: text.encode_seq2seq(*v, vocab) for k, v in parts.items()}
+    xy = {k: ((a["source"], a["decoder_in"]), a["decoder_out"]) for k, a in arrays.items()}
+    info = DatasetInfo("dates", "seq2seq", (text.DATES_SOURCE_LEN,), splits={k: len(v[1]) for k, v in xy.items()})
+    return Splits(xy["train"], xy["val"], xy["test"], info), parts["test"][1]
+
+
+def _exact(vocab, ids, targets):
+    return float(np.mean([vocab.decode(row) == t for row, t in zip(ids, targets)]))
+
+
+def seq2seq(data_dir):
+    from tfmodels.models.rnn import Seq2SeqDecoder
+
+    vocab = text.dates_vocab()
+    splits, test_targets = _dates_splits(vocab)
+    src = splits.test[0][0]
+    common = dict(epochs=SEQ2SEQ["epochs"], batch_size=SEQ2SEQ["batch_size"], verbose=0)
+    t0 = time.perf_counter()
+    tr = train.fit(lambda: tfmodels.build("transformer_seq2seq", vocab_size=vocab.size, **SEQ2SEQ["model"]),
+                   splits, learning_rate=SEQ2SEQ["learning_rate"], schedule="cosine",
+                   loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"], **common)
+    t1 = time.perf_counter()
+    res = {"seq2seq_train_seconds": t1 - t0,
+           "seq2seq_exact_match": _exact(vocab, tr.model.greedy(src), test_targets),
+           "seq2seq_beam_exact_match": _exact(vocab, tr.model.beam_search(src, SEQ2SEQ["beam_width"]), test_targets)}
+    lstm = train.fit(lambda: tfmodels.build("seq2seq_lstm", source_vocab_size=vocab.size), splits,
+                     learning_rate=LSTM_SEQ2SEQ["learning_rate"], schedule="cosine",
+                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
+                     **{**common, "epochs": LSTM_SEQ2SEQ["epochs"], "batch_size": LSTM_SEQ2SEQ["batch_size"]})
+    res["lstm_seq2seq_train_seconds"] = time.perf_counter() - t1
+    dec = Seq2SeqDecoder(lstm.model)
+    res["lstm_seq2seq_exact_match"] = _exact(vocab, dec.greedy(src, text.DATES_TARGET_LEN + 1), test_targets)
+    res["lstm_seq2seq_beam_exact_match"] = _exact(
+        vocab, dec.beam_search(src[:300], text.DATES_TARGET_LEN + 1, SEQ2SEQ["beam_width"]), test_targets[:300])
+    return res
+
+
+# -- USPS: ViT and MLP-Mixer ---------------------------------------------------------
+
+
+def usps(data_dir, workdir):
+    splits = load_splits("usps", data_dir)
+    res, builtin = {}, {}
+    for name, key in (("vit", "vit"), ("mlp_mixer", "mixer")):
+        r = train.fit(name, splits, verbose=0, **{k: USPS[k] for k in ("epochs", "batch_size", "learning_rate", "schedule")})
+        report = convert.export(r.model, Path(workdir) / name, modes=("float32", "int8"),
+                                representative=splits.train[0], eval_data=splits.test,
+                                parity_samples=len(splits.test[1]), latency_runs=50)
+        res[f"{key}_usps_accuracy"] = r.metrics["test_accuracy"]
+        res[f"{key}_usps_int8_accuracy"] = report["modes"]["int8"]["accuracy"]
+        res[f"{key}_usps_train_seconds"] = r.metrics["wall_seconds"]
+        res[f"{key}_params"] = r.metrics["params"]
+        res[f"{key}_tflite"] = _modes_summary(report)
+        builtin |= {f"{name}_{m}": e["builtin_only"] for m, e in report["modes"].items()}
+    return res, builtin
+
+
+# -- attention cost ------------------------------------------------------------------
+
+
+def attention_cost(heads=4, key_dim=32, runs=20):
+    """Forward time of one multi-head attention layer (batch 1) and the size of its
+    score matrix, heads x N x N float32: the O(N^2) term."""
+    from tfmodels.layers import MultiHeadAttention
+
+    rows = []
+    for n in ATTENTION_LENGTHS:
+        layer = MultiHeadAttention(heads, key_dim)
+        x = tf.random.normal([1, n, heads * key_dim])
+        fn = tf.function(lambda a: layer(a, causal=True))
+        fn(x)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            fn(x).numpy()
+            times.append(time.perf_counter() - start)
+        rows.append({"tokens": n, "p50_ms": float(np.median(times) * 1e3),
+                     "score_matrix_bytes": heads * n * n * 4})
+    for a, b in zip(rows, rows[1:]):
+        b["time_ratio_vs_half"] = b["p50_ms"] / a["p50_ms"]
+    return rows
+
+
+SECTIONS = ("gpt", "sentiment", "seq2seq", "usps", "attention")
+RESULTS = Path(__file__).parent / "results" / "transformer.json"
+
+
+def run(data_dir) -> dict:
+    only = set(filter(None, os.environ.get("TFMODELS_BENCH_ONLY", "").split(",")))
+    if only - set(SECTIONS):
+        raise ValueError(f"TFMODELS_BENCH_ONLY: unknown sections {sorted(only - set(SECTIONS))}; valid: {SECTIONS}")
+    want = lambda part: not only or part in only  # noqa: E731
+    previous = json.loads(RESULTS.read_text()) if only and RESULTS.exists() else {}
+    previous.pop("_meta", None)
+    results, builtin = {"config": {"gpt": {**GPT, **GPT_TRAIN}, "sentiment": SENTIMENT,
+                                   "lstm_sentiment": LSTM_SENTIMENT, "seq2seq": SEQ2SEQ,
+                                   "lstm_seq2seq": LSTM_SEQ2SEQ, "usps": USPS}}, {}
+    with tempfile.TemporaryDirectory() as workdir:
+        if want("gpt"):
+            model, vocab, r = train_gpt(data_dir)
+            results |= r | gpt_generation(model, vocab)
+            r, b = gpt_edge(model, vocab, workdir)
+            results |= r
+            builtin |= b
+        if want("sentiment"):
+            r, b = sentiment(data_dir, workdir)
+            results |= r
+            builtin |= b
+        if want("seq2seq"):
+            results |= seq2seq(data_dir)
+        if want("usps"):
+            r, b = usps(data_dir, workdir)
+            results |= r
+            builtin |= b
+    if want("attention"):
+        results["attention_cost"] = attention_cost()
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results["sections"] = {**previous.get("sections", {}), **{p: now for p in SECTIONS if want(p)}}
+    results["builtin_only"] = {**previous.get("builtin_only", {}), **builtin}
+    return {**previous, **results}
