@@ -10,6 +10,7 @@ Importing this package selects tf_keras (Keras 2) behind ``tf.keras``; see
 from tfmodels import _keras  # noqa: F401  (must run before anything touches tf.keras)
 from tfmodels.errors import DataError, TfmodelsError, UnknownNameError
 from tfmodels.registry import ModelSpec, build, get_spec, list_models, register
+from tfmodels.transfer import transfer  # noqa: E402  (the function shadows the module name)
 
 __version__ = "0.1.0"
 
