@@ -1,6 +1,6 @@
 """DeepSets (Zaheer et al. 2017): f(X) = rho(pool_{x in X} phi(x)), invariant to the order of X.
 
-Inputs: ``elements`` (batch, max_size, *element_shape), zero-padded, and ``mask``
+Inputs: ``elements`` (batch, max_size, *element_shape), zero-padded, and ``element_mask``
 (batch, max_size), 1 for real elements, 0 for padding. Padding never reaches the
 output: the pooling ignores masked elements, so any permutation of the real
 elements, and any content in the padded slots, gives the same result.
@@ -49,11 +49,11 @@ def deepsets(*, input_shape=(5, 16, 16, 1), num_classes: int | None = None, num_
     ``input_shape`` is (max_size, *element_shape); image elements get the autoencoders'
     conv encoder as phi ("mlp" for vectors). With ``num_classes`` rho ends in a
     classifier, else in ``num_outputs`` linear outputs (regression, e.g. the sum of
-    the digits). 43,841 parameters at the default size.
+    the digits). 41,857 parameters at the default size.
     """
     max_size, *element_shape = input_shape
     elements = keras.Input(shape=input_shape, name="elements")
-    mask = keras.Input(shape=(max_size,), name="mask")
+    mask = keras.Input(shape=(max_size,), name="element_mask")
     phi = encoder_network(input_shape=tuple(element_shape), latent_dim=phi_dim, architecture=phi_architecture,
                           filters=phi_filters, hidden_units=phi_units, name="phi")
     h = layers.TimeDistributed(phi, name="phi_per_element")(elements)
