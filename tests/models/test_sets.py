@@ -70,6 +70,9 @@ def test_digit_sets_are_labelled_with_the_sum(data_dir):
     info = load_splits("usps-digit-sums", data_dir).info
     assert info.task == "regression" and info.input_shape == (5, 16, 16, 1)
     assert info.splits == {"train": 12000, "val": 1500, "test": 3000}
+    bundled = load_splits("digit-sums")  # the default data: scikit-learn digits, no files needed
+    assert bundled.info.input_shape == (5, 28, 28, 1) and bundled.test[1].max() <= 45
+    assert tfmodels.get_spec("deepsets").default_data == "digit-sums"
 
 
 def test_trains_saves_reloads_and_converts(sets, tmp_path):

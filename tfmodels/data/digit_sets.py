@@ -1,8 +1,9 @@
 """Sets of digit images with a label computed from the set (sum or max of the digits).
 
 ``make_digit_sets`` turns any labelled digit images into zero-padded sets of 1 to
-``max_size`` images plus a mask; ``usps-digit-sums`` registers the USPS version, each
-split built from the matching USPS split (test sets only from test digits).
+``max_size`` images plus a mask. ``digit-sums`` (bundled scikit-learn digits, no files
+needed) and ``usps-digit-sums`` register them with sums as labels, each split built from
+the matching split of the digits (test sets only from test digits).
 """
 import numpy as np
 
@@ -30,14 +31,23 @@ def make_digit_sets(x, y, *, n_sets: int, max_size: int = 5, min_size: int = 1,
     return (elements.astype(np.float32), mask), labels.astype(np.float32)
 
 
+def _sum_splits(name, digits: Splits, sizes, max_size: int = 5) -> Splits:
+    parts = [make_digit_sets(*digits[s], n_sets=n, max_size=max_size, seed=i)
+             for i, (s, n) in enumerate(zip(("train", "val", "test"), sizes))]
+    info = DatasetInfo(
+        name=name, task="regression", input_shape=parts[0][0][0].shape[1:],
+        splits={s: len(p[1]) for s, p in zip(("train", "val", "test"), parts)},
+        description=f"sum of the digits in sets of 1-{max_size} {digits.info.name} images; "
+                    "inputs (elements, element_mask)")
+    return Splits(*parts, info=info)
+
+
 @register_dataset("usps-digit-sums", needs_data_dir=True,
                   description="sets of 1-5 USPS digits labelled with their sum (12000/1500/3000 sets)")
-def usps_digit_sums(data_dir=None, max_size: int = 5):
-    usps = load_splits("usps", data_dir)
-    parts = [make_digit_sets(*usps[s], n_sets=n, max_size=max_size, seed=i)
-             for i, (s, n) in enumerate((("train", 12000), ("val", 1500), ("test", 3000)))]
-    info = DatasetInfo(
-        name="usps-digit-sums", task="regression", input_shape=parts[0][0][0].shape[1:],
-        splits={s: len(p[1]) for s, p in zip(("train", "val", "test"), parts)},
-        description="sum of 1-5 USPS digits per set; inputs (elements, mask)")
-    return Splits(*parts, info=info)
+def usps_digit_sums(data_dir=None):
+    return _sum_splits("usps-digit-sums", load_splits("usps", data_dir), (12000, 1500, 3000))
+
+
+@register_dataset("digit-sums", description="sets of 1-5 bundled scikit-learn digits (28x28) labelled with their sum (4000/500/1000 sets)")
+def digit_sums(data_dir=None):
+    return _sum_splits("digit-sums", load_splits("digits"), (4000, 500, 1000))

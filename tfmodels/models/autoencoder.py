@@ -21,6 +21,8 @@ exported by ``tfmodels.convert``, the anomaly score is the same reconstruction e
         recon = model.predict(x)
         return ((recon - x) ** 2).reshape(len(x), -1).mean(axis=1)
 """
+import numpy as np
+
 from tfmodels._keras import keras, tf
 from tfmodels.errors import TfmodelsError, UnknownNameError
 from tfmodels.registry import register
@@ -111,7 +113,10 @@ def reconstruction_error(x, recon, kind: str = "mse", reduction: str = "mean"):
 # -- models that train themselves ---------------------------------------------------------
 
 class _SelfSupervised(keras.Model):
-    """A model whose train/test steps compute ``self.loss_terms(x, y, training)``."""
+    """A model whose train/test steps compute ``self.loss_terms(x, y, training)``.
+
+    A compiled loss and compiled metrics are ignored; so are sample weights.
+    """
 
     def loss_terms(self, x, y, training: bool) -> dict:
         raise NotImplementedError
@@ -193,8 +198,6 @@ class Autoencoder(_SelfSupervised):
 
     def score(self, x, batch_size: int = 256):
         """Anomaly score per example: reconstruction error (MSE) of the clean input."""
-        import numpy as np
-
         recon = self.predict(x, batch_size=batch_size, verbose=0)
         return np.square(recon - x).reshape(len(x), -1).mean(1)
 

@@ -185,8 +185,8 @@ def siamese(*, input_shape=(28, 28, 1), embedding_dim: int = 64, architecture: s
     """Siamese network (Bromley et al. 1993; contrastive loss of Hadsell et al. 2006):
     one shared embedder, d(x1, x2) = ||f(x1) - f(x2)||^2 and a fitted threshold.
 
-    Trained on every pair of a labelled batch. 219,585 parameters (one is the saved threshold) at the default
-    size. ``num_classes`` is ignored (the trainer passes it to every builder).
+    Trained on every pair of a labelled batch. 219,585 parameters at the default size
+    (one is the saved threshold). ``num_classes`` is ignored (the trainer passes it).
     """
     embedder = embedding_network(input_shape=input_shape, embedding_dim=embedding_dim,
                                  architecture=architecture, filters=filters, hidden_units=hidden_units)
@@ -199,7 +199,8 @@ def triplet(*, input_shape=(28, 28, 1), embedding_dim: int = 64, architecture: s
             num_classes=None, name: str = "triplet"):
     """Triplet network (FaceNet, Schroff et al. 2015): unit-length embeddings, loss
     max(d(a,p) - d(a,n) + margin, 0) on triplets mined in the batch ("batch_all",
-    "batch_hard", "semi_hard"). 219,585 parameters (one is the saved threshold) at the default size.
+    "batch_hard", "semi_hard"). 219,585 parameters at the default size (one is the
+    saved threshold).
     """
     embedder = embedding_network(input_shape=input_shape, embedding_dim=embedding_dim,
                                  architecture=architecture, filters=filters, hidden_units=hidden_units)

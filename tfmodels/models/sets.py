@@ -39,7 +39,7 @@ class MaskedPooling(layers.Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
-@register(family="sets", default_data="usps-digit-sums", edge_ready=True)
+@register(family="sets", default_data="digit-sums", edge_ready=True)
 def deepsets(*, input_shape=(5, 16, 16, 1), num_classes: int | None = None, num_outputs: int = 1,
              phi_architecture: str = "conv", phi_filters=(16, 32), phi_units=(64,), phi_dim: int = 64,
              pooling: str = "sum", rho_units=(64,), dropout: float = 0.0,
