@@ -174,16 +174,30 @@ class EdgeModel:
 
     # -- measurement -----------------------------------------------------------------
 
-    def benchmark(self, runs: int = 100, warmup: int = 10, num_threads: int | None = None) -> dict:
-        """Latency of invoke() on seeded random inputs, in a fresh interpreter with `num_threads`."""
+    def benchmark(self, runs: int = 100, warmup: int = 10, num_threads: int | None = None,
+                  inputs: list | None = None) -> dict:
+        """Latency of invoke() in a fresh interpreter with `num_threads`.
+
+        Inputs are seeded random values unless `inputs` gives one sample per model input
+        (in input order; float values are quantized like predict()'s), so that other
+        runtimes can be timed on the very same inputs.
+        """
         if runs < 1 or warmup < 0:
             raise ValueError("runs must be >= 1 and warmup >= 0")
         threads = num_threads or self.num_threads
         interpreter = self._new_interpreter(threads)
         rng = np.random.default_rng(0)
-        for detail in interpreter.get_input_details():
+        details = interpreter.get_input_details()
+        if inputs is not None and len(inputs) != len(details):
+            raise InputError(f"benchmark inputs: expected {len(details)} arrays, given {len(inputs)}")
+        for i, detail in enumerate(details):
             shape = [max(int(n), 1) for n in detail["shape"]]
-            interpreter.set_tensor(detail["index"], _random_input(rng, detail, shape))
+            if inputs is None:
+                value = _random_input(rng, detail, shape)
+            else:
+                value, batch = _fit_input(detail, inputs[i], self.input_names[i])
+                value = value if batch is None else value[:1]
+            interpreter.set_tensor(detail["index"], value)
         times = []
         for i in range(warmup + runs):
             start = time.perf_counter()

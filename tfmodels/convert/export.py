@@ -1,11 +1,16 @@
-"""Export a trained model to TFLite in several modes, each with a parity report.
+"""Export a trained model to TFLite in several modes, each with a deployment report.
 
     report = tfmodels.convert.export("runs/seed_cnn", modes=("float32", "int8"))
 
 writes ``runs/seed_cnn/tflite/model_<mode>.tflite`` and ``export_report.json`` beside
-them: per mode the file size, the ops used and whether all are builtins, and how far
-the converted model's answers are from the Keras model's on held-out inputs (run
-through the edge kit, exactly as a device would run them).
+them: per mode the file size, the ops used and whether each is a builtin (or needs
+Flex), input/output dtypes and quantization parameters, a tensor-arena estimate,
+LiteRT latency p50/p90/p99 at batch 1 on 1 and 2 threads (all from
+:func:`tfmodels_edge.device_report`, i.e. from the .tflite alone), and how far the
+converted model's answers are from the Keras model's on held-out inputs (run through
+the edge kit, exactly as a device would run them). With a quantized mode, the report
+also holds the per-layer int8 error and names the layer that loses most
+(:mod:`tfmodels.convert.quantize`).
 """
 import json
 import platform
@@ -15,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from tfmodels._keras import keras, tf
+from tfmodels.convert.report import format_report  # noqa: F401  (public here since issue 2)
 from tfmodels.convert.tflite import MODES, default_signature, tflite_ops, to_tflite
 from tfmodels.files import atomic_write, write_json
 
@@ -43,11 +49,14 @@ def _edge_outputs(path: Path, x, names) -> np.ndarray:
     return np.concatenate(rows)
 
 
-def _latency(path: Path, runs: int) -> dict:
-    from tfmodels_edge import EdgeModel
+def _device(path: Path, runs: int) -> dict:
+    """The .tflite-only part of the report; latency keys also flat for the summary table."""
+    from tfmodels_edge import device_report
 
-    return {f"p50_ms_{t}t": EdgeModel(path, num_threads=t).benchmark(runs=runs, num_threads=t)["p50_ms"]
-            for t in (1, 2)}
+    d = device_report(path, latency_runs=runs)
+    flat = {f"p50_ms_{t}": v["p50_ms"] for t, v in d.get("latency_ms", {}).items()}
+    return {"ops_detail": d["ops"], "custom_ops": d["custom_ops"], "inputs": d["inputs"],
+            "outputs": d["outputs"], "memory": d["memory"], "latency_ms": d.get("latency_ms", {})} | flat
 
 
 def parity(keras_out, tflite_out, y=None, mode="float32") -> dict:
@@ -89,7 +98,8 @@ def _run_dir_data(run_dir: Path):
 
 def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval_data=None,
            input_signature=None, allow_flex: bool = False, parity_samples: int = 500,
-           latency_runs: int = 50) -> dict:
+           latency_runs: int = 50, representative_samples: int = 500, layer_errors: bool = True,
+           selective_threshold: float | None = None) -> dict:
     """Convert to each mode, check parity, write the files and ``export_report.json``.
 
     Args:
@@ -99,7 +109,12 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
       out_dir: default ``<run dir>/tflite``.
       representative: training inputs for int8 calibration.
       eval_data: held-out ``(x, y)`` (``y`` may be None) for the parity report.
+      modes: any of ``QUANT_MODES`` (``int16x8``, ``selective`` beyond the four).
+      representative_samples: how many representative inputs calibrate the ranges.
+      layer_errors: with a quantized mode, measure the per-layer int8 error.
+      selective_threshold: rmse/scale above which ``selective`` keeps a layer in float.
     """
+    from tfmodels.convert import quantize
     from tfmodels.train import load
 
     model, source = model_or_dir, None
@@ -134,17 +149,33 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
         "inputs": [{"name": s.name, "shape": list(s.shape), "dtype": s.dtype.name} for s in signature],
         "modes": {},
     }
+    calibrated = [m for m in modes if m in ("int8", "int16x8", "selective")]
+    q_kwargs = dict(representative_samples=representative_samples, input_signature=signature,
+                    allow_flex=allow_flex)
+    errors = None
+    if calibrated and layer_errors and representative is not None:
+        errors = quantize.layer_errors(model, representative, **q_kwargs)
+        report["quantization_error"] = quantize.errors_summary(errors) | {"per_layer": errors}
     for mode in modes:
-        flatbuffer = to_tflite(model, mode, representative=representative,
-                               allow_flex=allow_flex, input_signature=signature)
+        extra = {}
+        if mode == "selective":
+            threshold = quantize.SELECTIVE_THRESHOLD if selective_threshold is None else selective_threshold
+            if representative is None:
+                to_tflite(model, mode)  # raises the clear "needs representative inputs" error
+            flatbuffer, info = quantize.selective(model, representative=representative,
+                                                  threshold=threshold, errors=errors, **q_kwargs)
+            extra = {"threshold": threshold, "float_layers": info["float_layers"]}
+        else:
+            flatbuffer = to_tflite(model, mode, representative=representative, allow_flex=allow_flex,
+                                   input_signature=signature, representative_samples=representative_samples)
         path = atomic_write(out_dir / f"model_{mode}.tflite", flatbuffer)
         ops = tflite_ops(flatbuffer)
         entry = {"file": path.name, "bytes": len(flatbuffer), "ops": ops,
                  "flex_ops": [o for o in ops if o.startswith("CUSTOM:Flex")],
-                 "builtin_only": not any(o.startswith("CUSTOM:") for o in ops)}
+                 "builtin_only": not any(o.startswith("CUSTOM:") for o in ops)} | extra
         if keras_out is not None:
             entry |= parity(keras_out, _edge_outputs(path, x_eval, names), y_eval, mode)
-        entry |= _latency(path, latency_runs)
+        entry |= _device(path, latency_runs)
         report["modes"][mode] = entry
     if "float32" in report["modes"]:
         base = report["modes"]["float32"]["bytes"]
@@ -152,18 +183,3 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
             entry["size_ratio_vs_float32"] = round(entry["bytes"] / base, 4)
     write_json(out_dir / "export_report.json", report)
     return report
-
-
-def format_report(report: dict) -> str:
-    """The export report as a fixed-width table for terminals."""
-    cols = ("bytes", "size_ratio_vs_float32", "builtin_only", "max_abs_diff", "top1_agreement",
-            "accuracy", "p50_ms_1t", "p50_ms_2t", "parity_ok")
-    lines = [f"{report['model']}: {report['params']:,} parameters",
-             f"{'mode':<9}" + "".join(f"{c[:14]:>15}" for c in cols)]
-    for mode, e in report["modes"].items():
-        cells = []
-        for c in cols:
-            v = e.get(c, "")
-            cells.append(f"{v:>15.4g}" if isinstance(v, float) else f"{str(v):>15}")
-        lines.append(f"{mode:<9}" + "".join(cells))
-    return "\n".join(lines)

@@ -2,7 +2,15 @@
 
 Modes: ``float32``; ``dynamic`` (int8 weights, float activations); ``float16``
 (half-precision weights); ``int8`` (full integer: int8 weights, activations, inputs
-and outputs, calibrated on a representative sample of training inputs).
+and outputs, calibrated on a representative sample of training inputs). Beyond these
+(``QUANT_MODES``): ``int16x8`` (int16 activations and inputs/outputs, int8 weights:
+finer activations for models whose int8 ranges are too coarse, on kernels XNNPACK does
+not accelerate) and ``selective`` (int8, except the layers whose int8 error exceeds a
+threshold, which stay float; see :mod:`tfmodels.convert.quantize`).
+
+A model trained quantization-aware (``tfmodels.train.qat.quantize_model``) converts in
+``int8`` with the ranges its fake-quant layers learned; the representative sample is then
+only used for tensors those layers do not cover.
 """
 import numpy as np
 
@@ -10,6 +18,8 @@ from tfmodels._keras import tf
 from tfmodels.errors import TfmodelsError, UnknownNameError
 
 MODES = ("float32", "dynamic", "float16", "int8")
+QUANT_MODES = MODES + ("int16x8", "selective")
+CALIBRATED = ("int8", "int16x8", "selective")  # modes that need representative inputs
 
 
 class ConversionError(TfmodelsError):
@@ -46,21 +56,16 @@ def _representative(samples, limit: int):
     return gen
 
 
-def to_tflite(model, mode: str = "float32", *, representative=None, allow_flex: bool = False,
-              input_signature=None, representative_samples: int = 500) -> bytes:
-    """Convert ``model`` to a TFLite flatbuffer.
-
-    Args:
-      representative: input arrays from the training split (an array, or a list of
-        arrays for several inputs); required for ``int8``.
-      allow_flex: permit TensorFlow (Flex) ops; off by default because a device
-        runtime without the Flex delegate cannot run them.
-      input_signature: ``tf.TensorSpec``s; default :func:`default_signature`.
-    """
-    if mode not in MODES:
-        raise UnknownNameError("mode", mode, MODES)
-    if mode == "int8" and representative is None:
-        raise ConversionError("int8 conversion needs representative inputs from the training split")
+def converter_for(model, mode: str, *, representative=None, allow_flex: bool = False,
+                  input_signature=None, representative_samples: int = 500):
+    """A configured ``tf.lite.TFLiteConverter`` for ``mode`` (``selective``: the int8
+    converter before any layer is kept in float). One converter converts once."""
+    if mode not in QUANT_MODES:
+        raise UnknownNameError("mode", mode, QUANT_MODES)
+    if mode in CALIBRATED and representative is None:
+        raise ConversionError(f"{mode} conversion needs representative inputs from the training split")
+    if representative_samples < 1:
+        raise ValueError(f"representative_samples must be >= 1, given {representative_samples}")
     signature = input_signature or default_signature(model)
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [_concrete_function(model, signature)], model)
@@ -69,24 +74,62 @@ def to_tflite(model, mode: str = "float32", *, representative=None, allow_flex: 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "float16":
         converter.target_spec.supported_types = [tf.float16]
-    if mode == "int8":
+    if mode in CALIBRATED:
         converter.representative_dataset = _representative(representative, representative_samples)
+    if mode in ("int8", "selective"):
         ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         # Per-tensor dense weights: what TFLite Micro's FULLY_CONNECTED kernels expect,
         # and per-channel parameters (int64 zero points) can outweigh a small model.
         converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+    if mode == "int8":
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
+    if mode == "int16x8":
+        ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        converter.inference_input_type = tf.int16
+        converter.inference_output_type = tf.int16
     if allow_flex:
         ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
     converter.target_spec.supported_ops = ops
+    return converter
+
+
+def _failed(model, mode, allow_flex, e) -> "ConversionError":
+    first = str(e).strip().splitlines()
+    hint = "" if allow_flex else " (builtin ops only; pass allow_flex=True to permit TensorFlow ops)"
+    return ConversionError(f"{mode} conversion of {model.name!r} failed{hint}: "
+                           f"{' '.join(first[:3])[:600]}")
+
+
+def to_tflite(model, mode: str = "float32", *, representative=None, allow_flex: bool = False,
+              input_signature=None, representative_samples: int = 500,
+              selective_threshold: float | None = None) -> bytes:
+    """Convert ``model`` to a TFLite flatbuffer.
+
+    Args:
+      mode: one of ``QUANT_MODES``.
+      representative: input arrays from the training split (an array, or a list of
+        arrays for several inputs); required for ``int8``, ``int16x8``, ``selective``.
+      allow_flex: permit TensorFlow (Flex) ops; off by default because a device
+        runtime without the Flex delegate cannot run them.
+      input_signature: ``tf.TensorSpec``s; default :func:`default_signature`.
+      representative_samples: how many representative inputs calibrate the ranges.
+      selective_threshold: ``selective`` only: layers whose int8 RMSE exceeds this many
+        quantization steps stay float (default
+        :data:`tfmodels.convert.quantize.SELECTIVE_THRESHOLD`).
+    """
+    kwargs = dict(representative=representative, allow_flex=allow_flex,
+                  input_signature=input_signature, representative_samples=representative_samples)
+    if mode == "selective":
+        from tfmodels.convert.quantize import SELECTIVE_THRESHOLD, selective
+
+        threshold = SELECTIVE_THRESHOLD if selective_threshold is None else selective_threshold
+        return selective(model, threshold=threshold, **kwargs)[0]
+    converter = converter_for(model, mode, **kwargs)
     try:
         return converter.convert()
     except Exception as e:  # the converter raises several unrelated types
-        first = str(e).strip().splitlines()
-        hint = "" if allow_flex else " (builtin ops only; pass allow_flex=True to permit TensorFlow ops)"
-        raise ConversionError(f"{mode} conversion of {model.name!r} failed{hint}: "
-                              f"{' '.join(first[:3])[:600]}") from e
+        raise _failed(model, mode, allow_flex, e) from e
 
 
 def tflite_ops(flatbuffer: bytes) -> list[str]:
