@@ -3,4 +3,5 @@ from tfmodels.layers.attention import MultiHeadAttention, causal_mask, padding_m
 from tfmodels.layers.patches import ClassToken, PatchEmbedding  # noqa: F401
 from tfmodels.layers.positional import PositionEmbedding, sinusoids  # noqa: F401
 from tfmodels.layers.transformer_block import MLP, TransformerBlock  # noqa: F401
+from tfmodels.layers.additive_attention import AdditiveAttention  # noqa: F401
 from tfmodels.layers.augment import RandomShear, augmentation  # noqa: F401
