@@ -1,4 +1,8 @@
-"""`tfmodels-edge` command: predict, benchmark and inspect a .tflite model, printing JSON.
+"""`tfmodels-edge` command: predict, benchmark, inspect a .tflite model; write TFLM C sources.
+
+predict takes .npy arrays, images (Pillow) or text (with the vocab.json beside the model);
+inspect prints the deployment report (ops, I/O quantization, flash, RAM, latency) as JSON,
+or as a table with --table; micro writes the model as C source + header for TFLite Micro.
 
 Errors a user can cause (missing or corrupt model, input that does not fit) print one
 line `error: ...` on stderr and exit with status 2.
@@ -15,7 +19,9 @@ from typing import Iterator
 
 import numpy as np
 
-from .errors import EdgeError
+from . import inputs as _inputs
+from .errors import EdgeError, InputError
+from .report import device_report, format_device_report
 from .runtime import EdgeModel
 
 EXIT_USER_ERROR = 2
@@ -31,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(e).split()) or type(e).__name__
         print(f"error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
-    print(json.dumps(result, indent=2))
+    print(result if isinstance(result, str) else json.dumps(result, indent=2))
     return 0
 
 
@@ -39,12 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfmodels-edge", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    predict = commands.add_parser("predict", help="run the model on inputs saved as .npy")
+    predict = commands.add_parser("predict", help="run the model on .npy arrays, an image or text")
     predict.add_argument("model", help="path to a .tflite file")
-    predict.add_argument(
-        "--input", action="append", required=True, metavar="[NAME=]X.npy",
-        help="input array; repeat as NAME=X.npy for a model with several inputs",
+    given = predict.add_mutually_exclusive_group(required=True)
+    given.add_argument(
+        "--input", action="append", metavar="[NAME=]FILE",
+        help="a .npy array or an image (PNG/JPEG, resized, scaled to [0, 1]); "
+             "repeat as NAME=X.npy for a model with several inputs",
     )
+    given.add_argument("--text", help="text for a language model or text classifier (needs a vocabulary)")
+    predict.add_argument("--vocab", help="vocabulary JSON (default: vocab.json beside the model)")
     predict.set_defaults(command=_predict)
 
     bench = commands.add_parser("benchmark", help="measure invoke() latency on random inputs")
@@ -54,16 +64,26 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, default=None)
     bench.set_defaults(command=_benchmark)
 
-    inspect = commands.add_parser("inspect", help="show inputs, outputs, quantization, size and ops")
+    inspect = commands.add_parser("inspect", help="deployment report: ops, I/O quantization, flash, RAM, latency")
     inspect.add_argument("model", help="path to a .tflite file")
+    inspect.add_argument("--runs", type=int, default=50, help="timed runs per thread count (0: no timing)")
+    inspect.add_argument("--table", action="store_true", help="readable lines instead of JSON")
     inspect.set_defaults(command=_inspect)
+
+    micro = commands.add_parser("micro", help="write the model as C source + header for TFLite Micro")
+    micro.add_argument("model", help="path to a .tflite file (int8 for microcontrollers)")
+    micro.add_argument("--out", required=True, help="output folder")
+    micro.add_argument("--name", default="g_model", help="C symbol of the array")
+    micro.set_defaults(command=_micro)
     return parser
 
 
 def _predict(model: EdgeModel, args: argparse.Namespace) -> dict:
+    if args.text is not None:
+        return _predict_text(model, args)
     named = [spec.partition("=") for spec in args.input]
     if len(named) == 1 and not named[0][1]:
-        outputs = model.predict(np.load(args.input[0], allow_pickle=False))
+        outputs = model.predict(_inputs.load_array(args.input[0], model.input_details[0]))
         outputs = outputs if isinstance(outputs, list) else [outputs]
         result: dict = {"outputs": [o.tolist() for o in outputs]}
         if len(outputs) == 1 and outputs[0].ndim == 2 and outputs[0].dtype.kind == "f":
@@ -71,33 +91,52 @@ def _predict(model: EdgeModel, args: argparse.Namespace) -> dict:
         return result
     if not all(sep for _, sep, _ in named):
         raise ValueError("with several --input arguments, write each as NAME=X.npy")
-    inputs = {name: np.load(path, allow_pickle=False) for name, _, path in named}
+    details = dict(zip(model.input_names, model.input_details))
+    inputs = {name: _inputs.load_array(path, details.get(name, model.input_details[0])) for name, _, path in named}
     return {"outputs": {name: value.tolist() for name, value in model.run(**inputs).items()}}
+
+
+def _predict_text(model: EdgeModel, args: argparse.Namespace) -> dict:
+    """Encode the text with the model's vocabulary; name the top token(s) of the output."""
+    vocab_path = args.vocab or model.path.parent / "vocab.json"
+    if not os.path.exists(vocab_path):
+        raise InputError(f"--text needs the model's vocabulary: no {vocab_path} (pass --vocab)")
+    vocab = _inputs.load_vocab(vocab_path)
+    detail = model.input_details[0]
+    shape = [int(n) for n in detail["shape_signature"]]
+    if len(model.input_details) != 1 or len(shape) != 2 or np.dtype(detail["dtype"]).kind not in "iu":
+        raise InputError(f"--text needs one integer input of shape (batch, length), the model has "
+                         f"{[(d['name'], d['shape'].tolist()) for d in model.input_details]}")
+    ids, n = _inputs.encode_text(args.text, vocab, shape[1] if shape[1] > 0 else len(args.text))
+    out = model.predict(ids)
+    out = out[0] if isinstance(out, list) else out
+    result = {"ids": ids[0, :n].tolist(), "outputs": out.tolist()}
+    if out.ndim == 3 and out.shape[-1] == len(vocab["tokens"]):  # LM: next token after the text
+        result["next_token"] = _inputs.decode([int(out[0, n - 1].argmax())], vocab)[0]
+    elif out.ndim == 2:
+        result["top1"] = out.argmax(axis=1).tolist()
+    return result
 
 
 def _benchmark(model: EdgeModel, args: argparse.Namespace) -> dict:
     return model.benchmark(runs=args.runs, warmup=args.warmup, num_threads=args.threads)
 
 
-def _inspect(model: EdgeModel, args: argparse.Namespace) -> dict:
-    def tensor(detail: dict) -> dict:
-        scale, zero_point = detail["quantization"]
-        return {
-            "name": detail["name"],
-            "shape": [None if n < 0 else int(n) for n in detail["shape_signature"]],
-            "dtype": np.dtype(detail["dtype"]).name,
-            "quantization": {"scale": float(scale), "zero_point": int(zero_point)} if scale else None,
-        }
+def _inspect(model: EdgeModel, args: argparse.Namespace) -> dict | str:
+    """The deployment report from the file alone, with the runtime's view added."""
+    if args.runs < 0:
+        raise ValueError(f"--runs must be >= 0, given {args.runs}")
+    report = device_report(model, latency_runs=args.runs)
+    if args.table:
+        return format_device_report(report)
+    return {"path": str(model.path), "quantized": model.is_quantized, "signatures": model.signatures,
+            "execution_order": model.ops(), **report}
 
-    return {
-        "path": str(model.path),
-        "size_bytes": model.size_bytes,
-        "quantized": model.is_quantized,
-        "signatures": model.signatures,
-        "inputs": [tensor(d) for d in model.input_details],
-        "outputs": [tensor(d) for d in model.output_details],
-        "ops": model.ops(),
-    }
+
+def _micro(model: EdgeModel, args: argparse.Namespace) -> dict:
+    from .micro import write_c_array
+
+    return write_c_array(model.path, args.out, name=args.name)
 
 
 @contextlib.contextmanager

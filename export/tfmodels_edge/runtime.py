@@ -190,13 +190,21 @@ class EdgeModel:
         details = interpreter.get_input_details()
         if inputs is not None and len(inputs) != len(details):
             raise InputError(f"benchmark inputs: expected {len(details)} arrays, given {len(inputs)}")
+        values = []
         for i, detail in enumerate(details):
             shape = [max(int(n), 1) for n in detail["shape"]]
             if inputs is None:
-                value = _random_input(rng, detail, shape)
+                values.append(_random_input(rng, detail, shape))
             else:
                 value, batch = _fit_input(detail, inputs[i], self.input_names[i])
-                value = value if batch is None else value[:1]
+                values.append(value if batch is None else value[:1])
+        resized = [d for d, v in zip(details, values) if tuple(d["shape"]) != v.shape]  # free dimensions
+        for detail, value in zip(details, values):
+            if tuple(detail["shape"]) != value.shape:
+                interpreter.resize_tensor_input(detail["index"], value.shape)
+        if resized:
+            interpreter.allocate_tensors()
+        for detail, value in zip(details, values):
             interpreter.set_tensor(detail["index"], value)
         times = []
         for i in range(warmup + runs):

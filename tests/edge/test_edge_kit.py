@@ -287,7 +287,8 @@ def test_cli_predict_benchmark_inspect_print_json(m):
     info = json.loads(_cli("inspect", m["int8"]).stdout)
     assert info["quantized"] and info["size_bytes"] == m["int8"].stat().st_size
     assert info["inputs"][0]["shape"] == [1, 8, 8, 1] and info["inputs"][0]["dtype"] == "int8"
-    assert info["inputs"][0]["quantization"]["scale"] > 0 and info["ops"][0] == "CONV_2D"
+    assert info["inputs"][0]["quantization"]["scale"] > 0 and info["execution_order"][0] == "CONV_2D"
+    assert [o["op"] for o in info["ops"]] == sorted(info["execution_order"]) and info["builtin_only"]
 
     a, b = m["tmp"] / "a.npy", m["tmp"] / "b.npy"
     np.save(a, np.ones((2, 4), np.float32))

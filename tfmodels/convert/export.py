@@ -126,6 +126,8 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
         representative = train_x if representative is None else representative
         eval_data = test if eval_data is None else eval_data
         out_dir = out_dir or run_dir / "tflite"
+    if hasattr(model, "inference_model"):  # self-supervised models (autoencoders) export this graph
+        model = model.inference_model()
     if out_dir is None:
         raise ValueError("out_dir is required when exporting an in-memory model")
     out_dir = Path(out_dir)

@@ -25,22 +25,46 @@ ROUNDING_ONLY = 1 / math.sqrt(12)  # rmse/scale of a layer whose only error is r
 
 def _layer_name(tensor_name: str, model_name: str) -> str:
     """'seed_cnn/fc1/MatMul;seed_cnn/fc1/Relu' -> 'fc1' (the Keras layer that made it)."""
+    if tensor_name.startswith("StatefulPartitionedCall"):
+        return "<model output>"
     parts = tensor_name.split(";")[0].split("/")
     if len(parts) > 2 and parts[0] == model_name:
         return parts[1]
     return parts[1] if len(parts) > 2 else tensor_name
 
 
+def _names(model, kwargs) -> list:
+    from tfmodels.convert.tflite import default_signature
+
+    return [spec.name for spec in kwargs.get("input_signature") or default_signature(model)]
+
+
 def _debugger(model, representative, samples, denylist=(), **kwargs):
     """A debugger over the int8 (float in/out) conversion of ``model``; it calibrates once."""
     converter = converter_for(model, "selective", representative=representative, **kwargs)
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(denylist)) if denylist else None
+    names = _names(model, kwargs)
+    arrays = representative if isinstance(representative, (list, tuple)) else [representative]
+    order = list(range(len(arrays)))  # the debugger feeds lists by the converted model's input order
+
+    def debug_dataset():
+        for sample in _representative([arrays[i] for i in order], samples)():
+            yield sample
+
     try:
-        return tf.lite.experimental.QuantizationDebugger(
-            converter=converter, debug_dataset=_representative(representative, samples),
-            debug_options=options)
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=debug_dataset, debug_options=options)
     except Exception as e:  # the converter raises several unrelated types
         raise _failed(model, "int8 (debug)", kwargs.get("allow_flex", False), e) from e
+    interpreter = getattr(debugger, "_quant_interpreter", None)
+    if len(arrays) > 1 and interpreter is not None:
+        tensor_names = [d["name"] for d in interpreter.get_input_details()]
+        position = {n: i for i, n in enumerate(names)}
+        found = [next((position[n] for n in names if t in (n, f"serving_default_{n}:0")), None)
+                 for t in tensor_names]
+        if None not in found:
+            order[:] = found
+    return debugger
 
 
 def _statistics(debugger, model_name: str) -> list[dict]:

@@ -43,15 +43,23 @@ def _concrete_function(model, input_signature):
     return fn.get_concrete_function()
 
 
-def _representative(samples, limit: int):
-    """Yield batch-1 float32 samples for int8 calibration, one list per example."""
+def _representative(samples, limit: int, names=None):
+    """Yield batch-1 samples for calibration, one per example: a list for one input, a
+    dict by input name for several (the converter matches lists by position, and its
+    input order need not be the Keras model's)."""
     arrays = samples if isinstance(samples, (list, tuple)) else [samples]
     n = min(limit, len(arrays[0]))
 
+    def one(a, i):
+        a = np.asarray(a[i:i + 1])
+        return a.astype(np.float32) if np.issubdtype(a.dtype, np.floating) else a
+
     def gen():
         for i in range(n):
-            yield [np.asarray(a[i:i + 1], np.float32) if np.issubdtype(np.asarray(a).dtype, np.floating)
-                   else np.asarray(a[i:i + 1]) for a in arrays]
+            if names and len(arrays) > 1:
+                yield {name: one(a, i) for name, a in zip(names, arrays)}
+            else:
+                yield [one(a, i) for a in arrays]
 
     return gen
 
@@ -75,7 +83,8 @@ def converter_for(model, mode: str, *, representative=None, allow_flex: bool = F
     if mode == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if mode in CALIBRATED:
-        converter.representative_dataset = _representative(representative, representative_samples)
+        converter.representative_dataset = _representative(representative, representative_samples,
+                                                            [spec.name for spec in signature])
     if mode in ("int8", "selective"):
         ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         # Per-tensor dense weights: what TFLite Micro's FULLY_CONNECTED kernels expect,

@@ -1,0 +1,96 @@
+"""Turn files and text into model inputs on the device: .npy arrays, images, text.
+
+Images (PNG, JPEG, BMP, GIF; needs Pillow) are converted to the input's channels
+(1: grayscale, 3: RGB), resized to its height and width and scaled to [0, 1] — the
+range the tfmodels image datasets use. Text is encoded with the vocabulary JSON that
+tfmodels saves beside a model (``vocab.json``: ``char_vocab`` or ``word_vocab``, id 0
+padding, word id 1 out-of-vocabulary), the same ids as in training.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+PAD, OOV = "<pad>", "<oov>"
+_WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")  # tfmodels.data.text.words
+
+
+def load_array(path: str | Path, detail: dict) -> np.ndarray:
+    """A .npy file as is, or an image file fitted to the input tensor ``detail``."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"input file not found: {path}")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return load_image(path, detail)
+    if path.suffix.lower() != ".npy":
+        raise InputError(f"unsupported input file {path.name!r}: expected .npy or an image "
+                         f"({', '.join(IMAGE_SUFFIXES)})")
+    return np.load(path, allow_pickle=False)  # never unpickle a file someone sent
+
+
+def load_image(path: Path, detail: dict) -> np.ndarray:
+    """(1, H, W, C) float32 in [0, 1] for an NHWC image input."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("reading images needs Pillow: pip install pillow (or pass a .npy array)") from None
+    shape = [int(n) for n in detail.get("shape_signature", detail["shape"])]
+    if len(shape) != 4 or shape[3] not in (1, 3) or min(shape[1:3]) < 1:
+        raise InputError(f"{path.name} is an image but the model's input has shape {shape}, "
+                         "not (batch, height, width, 1 or 3)")
+    height, width, channels = shape[1:]
+    try:
+        with Image.open(path) as img:
+            img = img.convert("L" if channels == 1 else "RGB").resize((width, height), Image.BILINEAR)
+            pixels = np.asarray(img, np.float32) / 255.0
+    except OSError as e:
+        raise InputError(f"cannot read image {path}: {e}") from None
+    return pixels.reshape(1, height, width, channels)
+
+
+def load_vocab(path: str | Path) -> dict:
+    """A tfmodels vocabulary JSON as ``{"kind", "tokens"}`` (tokens indexed by id)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read a vocabulary from {path}: {e}") from None
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == "char_vocab":
+        return {"kind": kind, "tokens": [PAD, *data.get("specials", []), *data["chars"]],
+                "specials": 1 + len(data.get("specials", []))}
+    if kind in ("word_vocab", "vocab"):
+        return {"kind": kind, "tokens": list(data["tokens"]), "specials": 2 if kind == "word_vocab" else 1}
+    raise InputError(f"{path} is not a tfmodels vocabulary (kind char_vocab or word_vocab), given kind={kind!r}")
+
+
+def encode_text(text: str, vocab: dict, length: int) -> tuple[np.ndarray, int]:
+    """(1, length) int32 ids and how many are real (the rest is padding 0 at the end).
+
+    Longer texts keep their first ``length`` words (classifiers, as in training) or their
+    last ``length`` characters (the context a character LM continues from).
+    """
+    index = {t: i for i, t in enumerate(vocab["tokens"])}
+    if vocab["kind"] == "char_vocab":
+        unknown = sorted({c for c in text if c not in index})
+        if unknown:
+            raise InputError(f"characters {unknown} are not in the model's vocabulary")
+        ids = [index[c] for c in text][-length:]
+    else:
+        ids = [index.get(w, 1) for w in _WORD.findall(text.lower())][:length]
+    if not ids:
+        raise InputError("the text has no tokens")
+    out = np.zeros((1, length), np.int32)
+    out[0, : len(ids)] = ids
+    return out, len(ids)
+
+
+def decode(ids, vocab: dict) -> list[str]:
+    return [vocab["tokens"][i] if 0 <= i < len(vocab["tokens"]) else f"<{i}>" for i in np.ravel(ids).tolist()]
