@@ -38,11 +38,11 @@ GPT_TRAIN = dict(iters=2000, batch_size=12, learning_rate=1e-3, min_lr=1e-4, war
 SENTIMENT = dict(epochs=30, batch_size=32, learning_rate=5e-4,
                  model=dict(num_layers=1, num_heads=4, dim=64, mlp_dim=128, dropout=0.3, pooling="mean"))
 LSTM_SENTIMENT = dict(epochs=10, batch_size=32, learning_rate=1e-3)
-SEQ2SEQ = dict(train_pairs=20000, val_pairs=1000, test_pairs=1000, epochs=12, batch_size=64,
+SEQ2SEQ = dict(train_pairs=12000, val_pairs=1000, test_pairs=1000, epochs=10, batch_size=64,
                learning_rate=1e-3, beam_width=4,
                model=dict(num_layers=2, num_heads=4, dim=128, mlp_dim=256, dropout=0.1))
-LSTM_SEQ2SEQ = dict(epochs=12, batch_size=64, learning_rate=2e-3)
-USPS = dict(epochs=40, batch_size=64, learning_rate=1e-3, schedule="cosine")
+LSTM_SEQ2SEQ = dict(epochs=10, batch_size=64, learning_rate=2e-3)
+USPS = dict(epochs=30, batch_size=64, learning_rate=1e-3, schedule="cosine")
 ATTENTION_LENGTHS = (64, 128, 256, 512, 1024)
 
 

@@ -31,14 +31,16 @@ def _small(name):
     if name == "transformer_seq2seq":
         src = RNG.integers(3, 12, (4, 7)).astype(np.int32)
         dec = RNG.integers(3, 12, (4, 5)).astype(np.int32)
-        return tfmodels.build(name, **SMALL_S2S), [src, dec], np.roll(dec, -1, 1), "sparse_categorical_crossentropy"
+        return tfmodels.build(name, **SMALL_S2S, dropout=0.0), [src, dec], np.roll(dec, -1, 1), "sparse_categorical_crossentropy"
     if name == "transformer_encoder":
         x = RNG.integers(1, 30, (8, 10)).astype(np.int32)
         x[:, 7:] = 0  # padding
-        model = tfmodels.build(name, input_shape=(10,), vocab_size=30, dim=16, mlp_dim=32, num_heads=2)
+        model = tfmodels.build(name, input_shape=(10,), vocab_size=30, dim=16, mlp_dim=32, num_heads=2,
+                               num_layers=1, dropout=0.0)
         return model, x, RNG.integers(0, 2, 8), "sparse_categorical_crossentropy"
     x = RNG.random((8, 16, 16, 1)).astype(np.float32)
-    model = tfmodels.build(name, dim=16, depth=1, **({"num_heads": 2, "mlp_dim": 32} if name == "vit" else {}))
+    model = tfmodels.build(name, dim=16, depth=1, dropout=0.0,
+                           **({"num_heads": 2, "mlp_dim": 32} if name == "vit" else {}))
     return model, x, RNG.integers(0, 10, 8), "sparse_categorical_crossentropy"
 
 

@@ -10,7 +10,7 @@ from tfmodels._keras import keras, tf
 
 layers = keras.layers
 
-NEG_INF = -1e9  # added to the scores of masked keys before the softmax
+MASK_MARGIN = 20.0  # masked keys score this far below the row's lowest: weight < e^-20
 
 
 def causal_mask(q_len, k_len=None, offset=0):
@@ -30,7 +30,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, dropout=None, training=None
     """``q [..., Tq, d]``, ``k, v [..., Tk, d]`` -> ``(output [..., Tq, d], weights [..., Tq, Tk])``."""
     scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(q.shape[-1]))
     if mask is not None:
-        scores += (1.0 - tf.cast(mask, scores.dtype)) * NEG_INF
+        # Not "+ -1e9": a huge constant would swamp the int8 range of the scores tensor.
+        floor = tf.reduce_min(scores, axis=-1, keepdims=True) - MASK_MARGIN
+        scores = tf.where(tf.cast(mask, tf.bool), scores, floor)
     weights = tf.nn.softmax(scores, axis=-1)
     if dropout is not None:
         weights = dropout(weights, training=training)
