@@ -70,12 +70,13 @@ def transfer(backbone, num_classes: int, *, trainable=False, input_shape=None, p
 def fine_tune(model, top_layers=True) -> int:
     """Set which base layers of a :func:`transfer` model train; returns how many do.
 
-    ``top_layers``: True (all), False (none) or N (the top N layers that hold weights;
+    ``top_layers``: True (all), False (none) or N (the top N convolution/dense layers;
     BatchNorm layers stay frozen, as Keras' fine-tuning guide advises). Recompile
     afterwards, with a lower learning rate, for the change to take effect.
     """
     base = model.get_layer(BASE_NAME)
-    weighted = [l for l in base.layers if l.weights]
+    weighted = [l for l in base.layers
+                if l.weights and not isinstance(l, keras.layers.BatchNormalization)]
     if top_layers is True or top_layers is False:
         base.trainable = bool(top_layers)
         return len(weighted) if top_layers else 0
@@ -84,5 +85,5 @@ def fine_tune(model, top_layers=True) -> int:
     base.trainable = True
     chosen = weighted[len(weighted) - top_layers:] if top_layers else []
     for layer in base.layers:
-        layer.trainable = layer in chosen and not isinstance(layer, keras.layers.BatchNormalization)
-    return sum(l.trainable for l in chosen)
+        layer.trainable = layer in chosen
+    return len(chosen)

@@ -1,0 +1,239 @@
+"""CNN family: every classifier on USPS (float vs int8 PTQ, QAT where offered), MobileNetV2
+224x224 int8-vs-float latency, localization and segmentation on USPS-derived canvases,
+and transfer from USPS to MNIST with few labels against training from scratch.
+
+Every classifier trains on USPS "train+val" (the standard 7,291) and is tested on the
+standard 2,007 test digits; its float32 and int8 TFLite files go through
+``tfmodels.convert.export`` (LiteRT, builtin ops), which measures accuracy on the whole
+test split and batch-1 latency. ``TFMODELS_BENCH_CONFIG=quick`` runs fewer epochs and
+smaller widths (for a loaded machine); the JSON's ``config`` says which ran.
+"""
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import tfmodels
+from tfmodels import convert, train
+from tfmodels._keras import keras, tf
+from tfmodels.data import load_splits
+from tfmodels.data.core import make_splits
+from tfmodels.data.vision_tasks import box_iou, segmentation_metrics
+from tfmodels.train.qat import quantize_model
+from tfmodels.transfer import fine_tune
+
+# name -> (builder kwargs, image size fed to it, epochs); USPS is 16x16, resized when
+# the architecture needs more (LeNet-5's 32x32, the seed network's 28x28).
+FULL = {
+    "classifiers": {
+        "seed_cnn": ({}, 28, 40),
+        "lenet5": ({}, 32, 40),
+        "alexnet_small": ({"width": 32, "dense_units": 256}, 16, 40),
+        "vgg": ({}, 16, 40),
+        "inception": ({"stem_filters": 32}, 16, 30),
+        "resnet": ({"depth": 8}, 16, 40),
+        "mobilenet_v2": ({"alpha": 0.5, "stem_strides": 1}, 16, 30),
+        "conv1d": ({"filters": 64}, 16, 40),
+    },
+    "augment": "digits", "batch_size": 64, "learning_rate": 2e-3, "schedule": "cosine",
+    "qat": ("resnet", "mobilenet_v2"), "qat_epochs": 3,
+    "localization_epochs": 20, "segmentation": {"filters": 16, "depth": 3}, "segmentation_epochs": 10,
+    "transfer_backbone": "vgg", "transfer_labels_per_class": 10,
+    "transfer_head_epochs": 60, "transfer_finetune_epochs": 30, "scratch_epochs": 90,
+    "latency_runs": 100,
+}
+QUICK = {  # for a machine shared with other jobs: few epochs, small widths
+    **FULL,
+    "classifiers": {
+        "seed_cnn": ({}, 28, 6),
+        "lenet5": ({}, 32, 6),
+        "alexnet_small": ({"width": 16, "dense_units": 128}, 16, 5),
+        "vgg": ({}, 16, 6),
+        "inception": ({"stem_filters": 16, "stages": (((16, 24, 32, 4, 8, 8), (32, 32, 48, 8, 24, 16)),
+                                                      ((48, 24, 52, 4, 12, 16),))}, 16, 4),
+        "resnet": ({"depth": 8}, 16, 6),
+        "mobilenet_v2": ({"alpha": 0.35, "stem_strides": 1}, 16, 4),
+        "conv1d": ({"filters": 64}, 16, 6),
+    },
+    "qat_epochs": 1, "localization_epochs": 4, "segmentation_epochs": 3,
+    "transfer_head_epochs": 30, "transfer_finetune_epochs": 15, "scratch_epochs": 45,
+    "latency_runs": 50,
+}
+
+
+def _log(*args):
+    print(time.strftime("%H:%M:%S"), *args, flush=True)
+
+
+def _resize(x, size):
+    return x if x.shape[1] == size else tf.image.resize(x, (size, size)).numpy()
+
+
+def _usps(size, *, sequence=False):
+    """USPS as Splits: train = standard 7,291 (train+val), val = the 729 (monitor only)."""
+    s = load_splits("usps")
+    train_, val, test = s["train+val"], s.val, s.test
+    prep = (lambda x: x[..., 0]) if sequence else (lambda x: _resize(x, size))
+    return make_splits("usps", (prep(train_[0]), train_[1]), (prep(val[0]), val[1]),
+                       (prep(test[0]), test[1]), class_names=s.info.class_names)
+
+
+def _export(model, splits, out, modes, runs):
+    x_test, y_test = splits.test
+    return convert.export(model, out, modes=modes, representative=splits.train[0],
+                          eval_data=(x_test, y_test), parity_samples=len(y_test),
+                          latency_runs=runs)["modes"]
+
+
+def _classifiers(cfg, tmp):
+    results, trained = {}, {}
+    for name, (kwargs, size, epochs) in cfg["classifiers"].items():
+        splits = _usps(size, sequence=name == "conv1d")
+        if name not in ("conv1d", "seed_cnn"):  # the seed network is kept exactly as specified
+            kwargs = {**kwargs, "augment": cfg["augment"]}
+        _log(f"{name}: training {epochs} epochs at {size}x{size}")
+        res = train.fit(name, splits, epochs=epochs, batch_size=cfg["batch_size"],
+                        learning_rate=cfg["learning_rate"], schedule=cfg["schedule"],
+                        model_kwargs=kwargs, verbose=0)
+        modes = _export(res.model, splits, tmp / name, ("float32", "int8"), cfg["latency_runs"])
+        f32, i8 = modes["float32"], modes["int8"]
+        results[name] = {
+            "params": res.metrics["params"],
+            "test_accuracy": f32["keras_accuracy"],
+            "int8_test_accuracy": i8["accuracy"],
+            "float32_tflite_test_accuracy": f32["accuracy"],
+            "float32_tflite_bytes": f32["bytes"], "int8_tflite_bytes": i8["bytes"],
+            "litert_float32_p50_ms": f32["p50_ms_1t"], "litert_int8_p50_ms": i8["p50_ms_1t"],
+            "litert_float32_p50_ms_2t": f32["p50_ms_2t"], "litert_int8_p50_ms_2t": i8["p50_ms_2t"],
+            "builtin_only": f32["builtin_only"] and i8["builtin_only"],
+            "train_seconds": res.metrics["wall_seconds"], "epochs": epochs, "input_size": size,
+            "builder_kwargs": {k: v for k, v in kwargs.items()},
+        }
+        if name in cfg["qat"]:
+            _log(f"{name}: QAT fine-tuning {cfg['qat_epochs']} epochs")
+            qat = train.fit(quantize_model(res.model), splits, epochs=cfg["qat_epochs"],
+                            batch_size=cfg["batch_size"], learning_rate=cfg["learning_rate"] / 10,
+                            verbose=0)
+            q = _export(qat.model, splits, tmp / f"{name}_qat", ("int8",), cfg["latency_runs"])["int8"]
+            results[name] |= {"qat_int8_test_accuracy": q["accuracy"],
+                              "qat_builtin_only": q["builtin_only"], "qat_int8_tflite_bytes": q["bytes"]}
+        _log(name, {k: results[name][k] for k in ("test_accuracy", "int8_test_accuracy", "train_seconds")})
+        trained[name] = res.model
+    return results, trained
+
+
+def _mobilenet_latency(cfg, tmp):
+    """Untrained MobileNetV2 (224x224x3, width 1.0, 1000 classes): int8 vs float32 on LiteRT."""
+    model = tfmodels.build("mobilenet_v2", num_classes=1000)
+    sample = np.random.default_rng(0).random((8, 224, 224, 3), np.float32)  # latency only
+    modes = convert.export(model, tmp / "mobilenet_v2_224", modes=("float32", "int8"),
+                           representative=sample, latency_runs=cfg["latency_runs"])["modes"]
+    f32, i8 = modes["float32"], modes["int8"]
+    return {
+        "params": int(model.count_params()),
+        **{f"{m}_p50_ms_{t}t": modes[m][f"p50_ms_{t}t"] for m in modes for t in (1, 2)},
+        "float32_tflite_bytes": f32["bytes"], "int8_tflite_bytes": i8["bytes"],
+        "size_ratio": i8["bytes"] / f32["bytes"],
+        "latency_ratio_1t": i8["p50_ms_1t"] / f32["p50_ms_1t"],
+        "latency_ratio_2t": i8["p50_ms_2t"] / f32["p50_ms_2t"],
+        "builtin_only": f32["builtin_only"] and i8["builtin_only"],
+    }
+
+
+def _localization(cfg):
+    splits = load_splits("digit-boxes")
+    res = train.fit("localizer", splits, epochs=cfg["localization_epochs"], batch_size=cfg["batch_size"],
+                    learning_rate=cfg["learning_rate"], schedule=cfg["schedule"], verbose=0,
+                    loss={"class": keras.losses.SparseCategoricalCrossentropy(),
+                          "box": keras.losses.MeanSquaredError()},
+                    metrics={"class": ["accuracy"]})
+    x, y = splits.test
+    pred = res.model.predict(x, batch_size=256, verbose=0)
+    iou = box_iou(y["box"], pred["box"])
+    return {"localization_accuracy": float(np.mean(pred["class"].argmax(-1) == y["class"])),
+            "localization_mean_iou": float(iou.mean()),
+            "localization_iou_over_0.5": float(np.mean(iou > 0.5)),
+            "localization_train_seconds": res.metrics["wall_seconds"]}
+
+
+def _segmentation(cfg):
+    splits = load_splits("digit-masks")
+    res = train.fit("unet", splits, epochs=cfg["segmentation_epochs"], batch_size=cfg["batch_size"],
+                    learning_rate=cfg["learning_rate"], schedule=cfg["schedule"], verbose=0,
+                    model_kwargs=cfg["segmentation"],
+                    loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    x, y = splits.test
+    m = segmentation_metrics(y, res.model.predict(x, batch_size=128, verbose=0), splits.info.num_classes)
+    return {"segmentation_mean_iou": m["mean_iou"], "segmentation_pixel_accuracy": m["pixel_accuracy"],
+            "segmentation_per_class_iou": m["per_class_iou"],
+            "segmentation_params": res.metrics["params"],
+            "segmentation_train_seconds": res.metrics["wall_seconds"]}
+
+
+def _mnist_like_usps(x):
+    """MNIST 28x28 (20x20 digit in a 4-px border) -> 16x16 frames filled like USPS."""
+    return tf.image.resize(x[:, 4:24, 4:24], (16, 16)).numpy()
+
+
+def _transfer(cfg, backbone):
+    """USPS-trained backbone -> MNIST with few labels, against the same net from scratch."""
+    mnist = load_splits("mnist-test")
+    (x_tr, y_tr), test = mnist.train, mnist.test
+    rng = np.random.default_rng(0)
+    k = cfg["transfer_labels_per_class"]
+    few = np.concatenate([rng.choice(np.flatnonzero(y_tr == c), k, replace=False) for c in range(10)])
+    x_few, y_few = _mnist_like_usps(x_tr[few]), y_tr[few]
+    splits = make_splits("mnist-few", (x_few, y_few), (x_few, y_few),
+                         (_mnist_like_usps(test[0]), test[1]))
+    common = dict(batch_size=32, verbose=0)
+    model = tfmodels.transfer(backbone, 10, trainable=False)
+    head = train.fit(model, splits, epochs=cfg["transfer_head_epochs"], learning_rate=1e-3, **common)
+    tuned_layers = fine_tune(model, 2)
+    tuned = train.fit(model, splits, epochs=cfg["transfer_finetune_epochs"], learning_rate=1e-4, **common)
+    kwargs = dict(cfg["classifiers"][cfg["transfer_backbone"]][0], augment=cfg["augment"])
+    scratch = train.fit(cfg["transfer_backbone"], splits, epochs=cfg["scratch_epochs"],
+                        learning_rate=cfg["learning_rate"], model_kwargs=kwargs, **common)
+    return {"transfer_accuracy": tuned.metrics["test_accuracy"],
+            "transfer_head_only_accuracy": head.metrics["test_accuracy"],
+            "transfer_finetuned_layers": tuned_layers,
+            "scratch_accuracy": scratch.metrics["test_accuracy"],
+            "transfer_labels": int(len(y_few)), "transfer_test_examples": int(len(test[1]))}
+
+
+def run(data_dir) -> dict:
+    which = os.environ.get("TFMODELS_BENCH_CONFIG", "full")
+    cfg = {"full": FULL, "quick": QUICK}[which]
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        _log("MobileNetV2 224 latency")
+        mnv2 = _mobilenet_latency(cfg, tmp)
+        _log(mnv2)
+        models, trained = _classifiers(cfg, tmp)
+    best = max(models, key=lambda n: models[n]["test_accuracy"])
+    out |= {
+        "models": models,
+        "best_model": best,
+        "best_test_error": 1 - models[best]["test_accuracy"],
+        "max_int8_accuracy_drop": max(m["test_accuracy"] - m["int8_test_accuracy"] for m in models.values()),
+        "mobilenet_v2_int8_latency_ratio": mnv2["latency_ratio_2t"],
+        "mobilenet_v2_224": mnv2,
+    }
+    _log("transfer")
+    out |= _transfer(cfg, trained[cfg["transfer_backbone"]])
+    _log("localization")
+    out |= _localization(cfg)
+    _log("segmentation")
+    out |= _segmentation(cfg)
+    out["config"] = {
+        "name": which, **{k: v for k, v in cfg.items() if k != "classifiers"},
+        "classifiers": {n: {"builder_kwargs": kw, "input_size": s, "epochs": e}
+                        for n, (kw, s, e) in cfg["classifiers"].items()},
+        "train": "usps train+val (7291)", "test": "usps test (2007)",
+        "transfer_target": "mnist-test train split, 10 labels per class; tested on its test split "
+                           "(digits cropped to 20x20 and resized to 16x16 like USPS)",
+        "threads_note": "machine shared with other jobs during the run",
+    }
+    return out
