@@ -227,3 +227,24 @@ def test_onnx_without_its_packages_says_what_to_install(tiny, monkeypatch):
     monkeypatch.setitem(sys.modules, "tf2onnx", None)  # import now raises ImportError
     with pytest.raises(ImportError, match=r"tfmodels\[bench\]"):
         tfonnx.to_onnx(tiny["model"])
+
+
+def test_two_input_model_calibrates_each_input_by_name(tmp_path):
+    """Inputs of different widths: calibration data must reach the right input (the
+    converter's input order need not be the Keras model's)."""
+    from tfmodels_edge import EdgeModel
+
+    keras.utils.set_random_seed(1)
+    wide, narrow = keras.Input((16,), name="wide"), keras.Input((3,), name="narrow")
+    joined = keras.layers.Concatenate()([keras.layers.Dense(4, activation="relu", name="hidden")(wide), narrow])
+    model = keras.Model([wide, narrow], keras.layers.Dense(2, name="out")(joined), name="two")
+    rng = np.random.default_rng(0)
+    x = [rng.uniform(0, 1, (40, 16)).astype("float32"), rng.uniform(-5, 5, (40, 3)).astype("float32")]
+    flatbuffer = convert.to_tflite(model, "int8", representative=x, representative_samples=40)
+    path = tmp_path / "two.tflite"
+    path.write_bytes(flatbuffer)
+    got = next(iter(EdgeModel(path).run(wide=x[0][:10], narrow=x[1][:10]).values()))
+    want = model.predict([a[:10] for a in x], verbose=0)
+    assert np.abs(got - want).max() < 0.05 * np.ptp(want)
+    errors = convert.layer_errors(model, x, samples=10, representative_samples=40)
+    assert {"hidden", "<model output>"} <= {r["layer"] for r in errors}
