@@ -3,4 +3,4 @@
 Models take plain tensors (see ``_common``); ``tasks`` trains them full-batch or on
 batches of small graphs; ``link`` and ``recommender`` hold the edge-level models.
 """
-from tfmodels.models.gnn import gat, gated_gnn, gcn, gin, graphsage, mpnn  # noqa: F401
+from tfmodels.models.gnn import gat, gated_gnn, gcn, gin, graphsage, link, mpnn, recommender  # noqa: F401
