@@ -216,22 +216,24 @@ MOBILENET_V2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2
 @register(family="cnn", default_data="usps", edge_ready=True)
 def mobilenet_v2(*, input_shape=(224, 224, 3), num_classes=10, include_top=True,
                  pooling="avg", dropout=0.0, classifier_activation="softmax", alpha=1.0,
-                 stem_strides=2, augment=None, name=None):
+                 stem_strides=2, blocks=MOBILENET_V2_BLOCKS, augment=None, name=None):
     """MobileNetV2 (Sandler, Howard, Zhu, Zhmoginov & Chen 2018): the edge model.
 
     Inverted residual blocks (1x1 expand, 3x3 depthwise, linear 1x1 projection) with
     ReLU6, width multiplier ``alpha`` on every layer but the final 1280-channel conv
     (scaled only when alpha > 1), global average pooling. ``stem_strides=1`` keeps
-    resolution for small inputs (32x32). 2,270,794 parameters at the default size
+    resolution for small inputs (32x32); ``blocks`` replaces the paper's (t, c, n, s)
+    table. 2,270,794 parameters at the default size
     (224x224x3, alpha 1.0, 10 classes; 3,538,984 with 1000 classes like
     keras.applications).
     """
     kw = locals()
-    inputs, x = image_inputs(input_shape, augment, min_size=stem_strides * 16)
+    inputs, x = image_inputs(input_shape, augment,
+                             min_size=stem_strides * 2 ** sum(b[3] == 2 for b in blocks))
     x = conv_bn(x, make_divisible(32 * alpha), 3, strides=stem_strides, activation="relu6",
                 name="stem")
     i = 0
-    for t, c, n, s in MOBILENET_V2_BLOCKS:
+    for t, c, n, s in blocks:
         for r in range(n):
             x = inverted_residual(x, make_divisible(c * alpha), expansion=t,
                                   strides=s if r == 0 else 1, name=f"block{i}")
