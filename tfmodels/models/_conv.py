@@ -9,6 +9,12 @@ from tfmodels.layers.augment import augmentation
 
 layers = keras.layers
 
+# Moving-average momentum of every BatchNorm here: 0.9 (PyTorch's default) rather than
+# Keras' 0.99, so inference statistics settle within the first few hundred steps; with
+# 0.99 a VGG trained 2 epochs on USPS scored 94% on its training batches but 13% in
+# inference mode (the moving averages still remembered their initial values).
+BN_MOMENTUM = 0.9
+
 
 def image_inputs(input_shape, augment=None, *, min_size: int = 1, multiple: int = 1):
     """``keras.Input`` named "inputs" plus optional training-only augmentation.
@@ -36,7 +42,7 @@ def conv_bn(x, filters, kernel=3, *, strides=1, activation="relu", name):
     """Conv (no bias) -> BatchNorm -> ReLU ("relu"), ReLU6 ("relu6") or nothing (None)."""
     x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False,
                       name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
     if activation == "relu":
         x = layers.ReLU(name=f"{name}_relu")(x)
     elif activation == "relu6":
@@ -100,7 +106,7 @@ def inverted_residual(x, filters, *, expansion, strides, name):
         y = conv_bn(y, x.shape[-1] * expansion, 1, activation="relu6", name=f"{name}_expand")
     y = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
                                name=f"{name}_dw")(y)
-    y = layers.BatchNormalization(name=f"{name}_dw_bn")(y)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_dw_bn")(y)
     y = layers.ReLU(6.0, name=f"{name}_dw_relu6")(y)
     y = conv_bn(y, filters, 1, activation=None, name=f"{name}_project")
     if strides == 1 and x.shape[-1] == filters:
