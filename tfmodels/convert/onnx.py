@@ -24,7 +24,7 @@ def _require(module: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ImportError(f"ONNX export needs {module}: pip install 'tfmodels[bench]' "
+        raise ImportError(f"ONNX export needs {module}: pip install 'tfmodels[onnx]' "
                           "(tf2onnx, onnx, onnxruntime)") from None
 
 
