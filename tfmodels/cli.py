@@ -5,6 +5,7 @@
     tfmodels train seed_cnn --data digits --epochs 20 --out runs/seed_cnn
     tfmodels export runs/seed_cnn --quant float32,int8
     tfmodels eval runs/seed_cnn
+    tfmodels launch --workers 2 -- train mlp --data digits --out runs/mw
     tfmodels zoo --dir saved_models
 
 Errors a user can cause print one line (``error: ...``) and exit with status 2.
@@ -13,6 +14,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from tfmodels.errors import TfmodelsError
 
 
 def _table(rows: list[dict], cols: list[str]) -> str:
@@ -49,19 +52,20 @@ def cmd_train(args):
                  jit_compile=args.jit_compile, out_dir=args.out, seed=args.seed,
                  verbose=1)
     shown = {k: v for k, v in result.metrics.items() if k.startswith(("test_", "val_")) or
-             k in ("wall_seconds", "samples_per_s", "strategy", "replicas")}
+             k in ("wall_seconds", "samples_per_s", "strategy", "replicas", "epochs",
+                   "resumed_from_epoch", "weights_sha256")}
     print(json.dumps(shown, indent=2))
     print(f"saved to {args.out}")
 
 
 def cmd_export(args):
-    from tfmodels.convert import MODES, export, format_report
+    from tfmodels.convert import QUANT_MODES, export, format_report
     from tfmodels.errors import UnknownNameError
 
     modes = [m.strip() for m in args.quant.split(",") if m.strip()]
-    for m in modes:
-        if m not in MODES:
-            raise UnknownNameError("mode", m, MODES)
+    for m in modes:  # before any conversion starts
+        if m not in QUANT_MODES:
+            raise UnknownNameError("mode", m, QUANT_MODES)
     report = export(args.run_dir, args.out, modes=modes, allow_flex=args.allow_flex)
     print(format_report(report))
     print(f"report: {Path(args.out or Path(args.run_dir) / 'tflite') / 'export_report.json'}")
@@ -71,6 +75,16 @@ def cmd_eval(args):
     from tfmodels.evaluate import evaluate_run
 
     print(json.dumps(evaluate_run(args.run_dir, data_dir=args.data_dir), indent=2))
+
+
+def cmd_launch(args):
+    from tfmodels.train.launch import launch
+
+    command = args.command_args[1:] if args.command_args[:1] == ["--"] else args.command_args
+    if not command:
+        raise TfmodelsError("nothing to launch: give the command after --, e.g. "
+                            "tfmodels launch --workers 2 -- train mlp --data digits --out runs/mw")
+    sys.exit(launch(args.workers, command))
 
 
 def cmd_zoo(args):
@@ -108,7 +122,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("export", help="convert a run to TFLite with a parity report")
     s.add_argument("run_dir")
-    s.add_argument("--quant", default="float32,dynamic,float16,int8")
+    s.add_argument("--quant", default="float32,dynamic,float16,int8",
+                   help="comma-separated: float32, dynamic, float16, int8, int16x8, selective")
     s.add_argument("--out", help="default: RUN_DIR/tflite")
     s.add_argument("--allow-flex", action="store_true", help="permit TensorFlow (Flex) ops")
     s.set_defaults(fn=cmd_export)
@@ -118,6 +133,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir")
     s.set_defaults(fn=cmd_eval)
 
+    s = sub.add_parser("launch", help="run a command as N local workers (MultiWorkerMirroredStrategy)")
+    s.add_argument("--workers", type=int, default=2)
+    s.add_argument("command_args", nargs=argparse.REMAINDER, help="-- train ...")
+    s.set_defaults(fn=cmd_launch)
+
     s = sub.add_parser("zoo", help="build the default trained artifacts that are missing")
     s.add_argument("--dir", default="saved_models")
     s.set_defaults(fn=cmd_zoo)
@@ -126,8 +146,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    from tfmodels.errors import TfmodelsError
-
     try:
         args.fn(args)
     except (TfmodelsError, FileNotFoundError) as e:

@@ -1,7 +1,8 @@
 """Choosing a ``tf.distribute`` strategy in one place.
 
-``auto`` picks a TPU if a resolver finds one, MirroredStrategy for several GPUs, the
-one GPU, else the CPU. Explicit names: cpu, gpu, mirrored, multiworker (from
+``auto`` picks a TPU if a resolver finds one, MultiWorkerMirroredStrategy when
+TF_CONFIG names several workers, MirroredStrategy for several GPUs, the one GPU, else
+the CPU. Explicit names: cpu, gpu, mirrored, multiworker (from
 TF_CONFIG), tpu.
 """
 import json
@@ -35,17 +36,21 @@ def get_strategy(name: str = "auto") -> "tf.distribute.Strategy":
         return name
     if name not in STRATEGIES:
         raise UnknownNameError("strategy", name, STRATEGIES)
-    gpus = tf.config.list_logical_devices("GPU")
+    # Physical, not logical: listing logical devices starts the runtime, after which
+    # MultiWorkerMirroredStrategy can no longer configure its collectives.
+    gpus = tf.config.list_physical_devices("GPU")
     if name == "auto":
         if _tpu_present():
             try:
                 return _tpu_strategy()
             except (ValueError, RuntimeError) as e:
                 log.info("no TPU reachable (%s); falling back", e)
-        name = "mirrored" if len(gpus) > 1 else "gpu" if gpus else "cpu"
-    # One device: the default strategy (plain Keras placement, the first GPU if any),
-    # because BackupAndRestore refuses OneDeviceStrategy. CPU-only with GPUs visible
-    # becomes a one-replica MirroredStrategy pinned to the CPU.
+        workers = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {}).get("worker", [])
+        name = ("multiworker" if len(workers) > 1 else "mirrored" if len(gpus) > 1
+                else "gpu" if gpus else "cpu")
+    # One device: the default strategy, i.e. exactly what a plain model.fit does (the
+    # first GPU if any). CPU-only with GPUs visible: a one-replica MirroredStrategy
+    # pinned to the CPU.
     if name == "cpu":
         return tf.distribute.MirroredStrategy(["/cpu:0"]) if gpus else tf.distribute.get_strategy()
     if name == "gpu":
@@ -53,7 +58,8 @@ def get_strategy(name: str = "auto") -> "tf.distribute.Strategy":
             raise TfmodelsError("strategy 'gpu' asked for, but TensorFlow sees no GPU")
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        devices = ([f"/gpu:{i}" for i in range(len(gpus))]
+                   or [d.name for d in tf.config.list_logical_devices("CPU")])
         return tf.distribute.MirroredStrategy(devices)
     if name == "multiworker":
         if "TF_CONFIG" not in os.environ:
@@ -70,8 +76,11 @@ def describe(strategy) -> dict:
         devices = [gpus[0].name if gpus else tf.config.list_logical_devices("CPU")[0].name]
     else:
         devices = list(strategy.extended.worker_devices)
+    name = type(strategy).__name__
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        name = "MultiWorkerMirroredStrategy"  # its class is CollectiveAllReduceStrategy
     info = {
-        "strategy": "DefaultStrategy" if is_default else type(strategy).__name__,
+        "strategy": "DefaultStrategy" if is_default else name,
         "replicas": strategy.num_replicas_in_sync,
         "devices": devices,
     }

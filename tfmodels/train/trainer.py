@@ -3,12 +3,15 @@
     result = tfmodels.train.fit("seed_cnn", "digits", epochs=20, out_dir="runs/seed_cnn")
     result.metrics["test_accuracy"]
 
-With ``out_dir`` a killed run resumes where it stopped (``BackupAndRestore``), and the
-directory ends up holding ``metrics.json``, TensorBoard ``logs/`` and
-``saved_model/`` (serving signature ``serving_default``), each written atomically.
+With ``out_dir`` a killed run started again with the same arguments resumes from its
+last finished epoch (see :mod:`tfmodels.train.checkpoints`), and the directory ends
+up holding ``metrics.json``, TensorBoard ``logs/`` and ``saved_model/`` (serving
+signature ``serving_default``), each written atomically.
 """
 import dataclasses
+import hashlib
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from tfmodels.data.core import Splits, load_splits, to_dataset
 from tfmodels.errors import UnknownNameError
 from tfmodels.files import atomic_directory, write_json
 from tfmodels.registry import get_spec
+from tfmodels.train.checkpoints import EpochCheckpoints, is_chief, worker_scratch
 from tfmodels.train.strategy import describe, get_strategy
 
 log = logging.getLogger("tfmodels.train")
@@ -90,6 +94,11 @@ def _learning_rate(learning_rate: float, schedule, total_steps: int):
     return learning_rate
 
 
+def _optimizer(name: str, learning_rate):
+    """A current (non-legacy) Keras optimizer by name; a config dict would give legacy."""
+    return type(keras.optimizers.get(name))(learning_rate=learning_rate)
+
+
 def _mixed_policy(strategy) -> str:
     on_gpu = bool(tf.config.list_logical_devices("GPU"))
     return "mixed_float16" if on_gpu and not isinstance(strategy, tf.distribute.TPUStrategy) else "mixed_bfloat16"
@@ -134,10 +143,10 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
       out_dir: where checkpoints, logs, metrics.json and saved_model/ go.
       verbose: 0 silent, 1 a progress bar, 2 one line per epoch (for logs).
     """
+    strat = get_strategy(strategy)  # first: multi-worker setup must precede any TF op
     keras.utils.set_random_seed(seed)
     splits = data if isinstance(data, Splits) else load_splits(data, data_dir)
     info = splits.info
-    strat = get_strategy(strategy)
     placement = describe(strat)
     log.info("training on %s with %d replica(s): %s", placement["strategy"],
              placement["replicas"], placement["devices"])
@@ -157,8 +166,8 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
                 model = quantize_model(model)
             default_loss, default_metrics = _default_loss(info.task)
             model.compile(
-                optimizer=keras.optimizers.get({"class_name": optimizer, "config": {
-                    "learning_rate": _learning_rate(learning_rate, schedule, epochs * steps_per_epoch)}}),
+                optimizer=_optimizer(optimizer, _learning_rate(learning_rate, schedule,
+                                                               epochs * steps_per_epoch)),
                 loss=loss if loss is not None else default_loss,
                 metrics=metrics if metrics is not None else default_metrics,
                 jit_compile=jit_compile,
@@ -170,17 +179,24 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
     val = to_dataset(*splits.val, batch_size=global_batch)
     test = to_dataset(*splits.test, batch_size=global_batch)
     timer = _EpochTimer()
-    cbs = [timer, *callbacks]
-    if verbose == 1:
-        cbs.append(_ProgressBar(epochs, steps_per_epoch))
+    cbs = [timer]
     out = Path(out_dir) if out_dir else None
+    initial_epoch, checkpoints = 0, None
     if out:
         out.mkdir(parents=True, exist_ok=True)
-        cbs += [keras.callbacks.BackupAndRestore(str(out / "backup")),
-                keras.callbacks.TensorBoard(str(out / "logs"), profile_batch=0)]
+        checkpoints = EpochCheckpoints(out / "checkpoints")
+        with strat.scope():
+            model.optimizer.build(model.trainable_variables)
+        initial_epoch = checkpoints.restore(model)
+        cbs.append(checkpoints)  # before user callbacks: a finished epoch is saved first
+        if is_chief():
+            cbs.append(keras.callbacks.TensorBoard(str(out / "logs"), profile_batch=0))
+    cbs.extend(callbacks)
+    if verbose == 1:
+        cbs.append(_ProgressBar(epochs, steps_per_epoch))
     start = time.perf_counter()
-    history = model.fit(train, validation_data=val, epochs=epochs, callbacks=cbs,
-                        verbose=2 if verbose == 2 else 0)
+    history = model.fit(train, validation_data=val, epochs=epochs, initial_epoch=initial_epoch,
+                        callbacks=cbs, verbose=2 if verbose == 2 else 0)
     wall = time.perf_counter() - start
     test_metrics = model.evaluate(test, return_dict=True, verbose=0)
 
@@ -190,6 +206,7 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         "model": model.name,
         "dataset": info.name,
         "epochs": epochs,
+        "resumed_from_epoch": initial_epoch,
         "epochs_run_this_process": len(history.epoch),
         "batch_size_per_replica": batch_size,
         "global_batch_size": global_batch,
@@ -199,6 +216,7 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         "jit_compile": jit_compile,
         **placement,
         "params": int(model.count_params()),
+        "weights_sha256": weights_digest(model),
         "wall_seconds": round(wall, 3),
         "samples_per_s": round(n_train * len(steady) / sum(steady), 1) if steady else None,
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
@@ -207,9 +225,23 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         **{f"test_{k}": float(v) for k, v in test_metrics.items()},
     }
     if out:
-        save(model, out / "saved_model")
-        write_json(out / "metrics.json", metrics)
+        if is_chief():
+            save(model, out / "saved_model")
+            write_json(out / "metrics.json", metrics)
+        else:  # every worker must take part in saving; only the chief keeps it
+            scratch = worker_scratch(out / "saved_model")
+            save(model, scratch)
+            shutil.rmtree(scratch, ignore_errors=True)
+        checkpoints.clear()
     return TrainResult(model, metrics, out)
+
+
+def weights_digest(model) -> str:
+    """SHA-256 of all weights: equal digests mean identical models (e.g. across workers)."""
+    digest = hashlib.sha256()
+    for w in model.get_weights():
+        digest.update(np.ascontiguousarray(w).tobytes())
+    return digest.hexdigest()
 
 
 def save(model, path) -> Path:

@@ -1,0 +1,45 @@
+"""Strategies on this machine: MirroredStrategy over 2 logical CPUs, and selection errors."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tfmodels.errors import TfmodelsError, UnknownNameError
+from tfmodels.train import describe, get_strategy
+
+SCRIPT = """
+import json, tfmodels
+from tfmodels.train import fit, split_cpu
+split_cpu(2)
+one = fit("mlp", "digits", strategy="cpu", epochs=3, batch_size=32, verbose=0,
+          model_kwargs={"hidden_units": (32,)})
+two = fit("mlp", "digits", strategy="mirrored", epochs=3, batch_size=16, verbose=0,
+          model_kwargs={"hidden_units": (32,)})
+print(json.dumps({k: {"loss": r.metrics["history"]["loss"], "replicas": r.metrics["replicas"],
+                      "global_batch": r.metrics["global_batch_size"], "devices": r.metrics["devices"]}
+                  for k, r in (("one", one), ("two", two))}))
+"""
+
+
+def test_mirrored_over_two_cpus_follows_the_single_device_loss_curve():
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    runs = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert runs["one"]["replicas"] == 1 and runs["two"]["replicas"] == 2
+    assert runs["one"]["global_batch"] == runs["two"]["global_batch"] == 32
+    assert len(runs["two"]["devices"]) == 2
+    for a, b in zip(runs["one"]["loss"], runs["two"]["loss"]):
+        assert b == pytest.approx(a, rel=2e-3)
+
+
+def test_strategy_names_and_errors(monkeypatch):
+    assert describe(get_strategy("cpu"))["replicas"] == 1
+    assert describe(get_strategy("auto"))["strategy"] == "DefaultStrategy"  # no GPU, no TF_CONFIG
+    with pytest.raises(UnknownNameError, match="Did you mean 'mirrored'"):
+        get_strategy("mirored")
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(TfmodelsError, match="TF_CONFIG"):
+        get_strategy("multiworker")
+    with pytest.raises(TfmodelsError, match="no GPU"):
+        get_strategy("gpu")
