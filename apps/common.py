@@ -12,10 +12,10 @@ import numpy as np
 import streamlit as st
 
 
-
 def zoo_dir() -> Path:
     """Where trained artifacts live: ``$TFMODELS_ZOO``, else the repo's saved_models/."""
     return Path(os.environ.get("TFMODELS_ZOO", Path(__file__).resolve().parents[1] / "saved_models"))
+
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
@@ -73,10 +73,22 @@ def timed(fn, *args):
     return out, (time.perf_counter() - start) * 1e3
 
 
+def epoch_progress(progress, epochs: int, start: float = 0.0, share: float = 1.0, label: str = ""):
+    """A Keras callback that moves ``progress(fraction, text)`` after every epoch; the
+    run covers ``share`` of the bar from ``start`` (several runs can share one bar)."""
+    from tfmodels._keras import keras
+
+    class EpochProgress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            progress(min(start + share * (epoch + 1) / epochs, 1.0),
+                     f"{label} epoch {epoch + 1}/{epochs}".strip())
+
+    return EpochProgress()
+
+
 def build_defaults_button():
     """First start: offer to build the default artifacts, with a progress bar."""
     import tfmodels.zoo
-    from tfmodels._keras import keras
 
     zoo = zoo_dir()
     st.info(f"No trained models in `{zoo}` yet. Build the default ones from bundled data "
@@ -85,22 +97,37 @@ def build_defaults_button():
         return
     bar = st.progress(0.0, text="starting")
     recipes = tfmodels.zoo.DEFAULTS
-
-    class Progress(keras.callbacks.Callback):
-        def __init__(self, index):
-            super().__init__()
-            self.index = index
-
-        def on_epoch_end(self, epoch, logs=None):
-            recipe = recipes[self.index]
-            done = (self.index + (epoch + 1) / recipe.epochs) / len(recipes)
-            bar.progress(min(done, 1.0), text=f"{recipe.name}: epoch {epoch + 1}/{recipe.epochs}")
-
     for i, recipe in enumerate(recipes):
         if not tfmodels.zoo.is_complete(zoo / recipe.name):
-            tfmodels.zoo.build(recipe, zoo, verbose=0, callbacks=[Progress(i)])
+            callback = epoch_progress(lambda f, t: bar.progress(f, text=t), recipe.epochs,
+                                      start=i / len(recipes), share=1 / len(recipes), label=recipe.name)
+            tfmodels.zoo.build(recipe, zoo, verbose=0, callbacks=[callback])
     _artifacts.clear()
     bar.progress(1.0, text="done")
+    st.rerun()
+
+
+def demo_artifact(name: str, build, *, what: str) -> Path | None:
+    """A page's own small trained model, kept in ``<zoo>/<name>/``.
+
+    Returns the directory when it is complete (it holds ``done.json``). Otherwise shows
+    a button; on click runs ``build(directory, progress)`` (``progress(fraction, text)``
+    moves a progress bar) into a temp directory that replaces ``<zoo>/<name>`` only
+    when ``build`` returns, so an interrupted build leaves nothing half-written.
+    Tests pre-build the same way with small settings.
+    """
+    from tfmodels.files import atomic_directory, write_json
+
+    run_dir = zoo_dir() / name
+    if (run_dir / "done.json").exists():
+        return run_dir
+    st.info(f"This page needs {what}, not built yet in `{run_dir}`.")
+    if not st.button(f"Build {name}", type="primary", key=f"build-{name}"):
+        return None
+    bar = st.progress(0.0, text="starting")
+    with atomic_directory(run_dir) as tmp:
+        build(tmp, lambda fraction, text="": bar.progress(fraction, text=text))
+        write_json(tmp / "done.json", {"name": name, "built": time.strftime("%Y-%m-%d %H:%M:%S")})
     st.rerun()
 
 
