@@ -43,3 +43,43 @@ def test_strategy_names_and_errors(monkeypatch):
         get_strategy("multiworker")
     with pytest.raises(TfmodelsError, match="no GPU"):
         get_strategy("gpu")
+
+
+def test_gnn_full_batch_under_a_one_device_strategy_matches_the_default_path():
+    import numpy as np
+
+    import tfmodels
+    from tfmodels._keras import keras
+    from tfmodels.data.graphs import karate_club
+    from tfmodels.models.gnn.tasks import fit_nodes
+
+    split = karate_club()
+    kwargs = dict(input_shape=(split.graph.node_features.shape[1],), num_classes=split.num_classes,
+                  dropout=0.0)
+    runs = {}
+    for name in ("default", "cpu"):
+        strategy = get_strategy(name) if name == "cpu" else None
+        keras.utils.set_random_seed(0)
+        if strategy is None:
+            model = tfmodels.build("gcn", **kwargs)
+        else:
+            with strategy.scope():
+                model = tfmodels.build("gcn", **kwargs)
+        result = fit_nodes(model, split, epochs=30, learning_rate=0.05, select="last", strategy=strategy)
+        runs[name] = (result, model.get_weights())
+    assert runs["cpu"][0]["test_accuracy"] == runs["default"][0]["test_accuracy"] >= 0.85
+    for a, b in zip(runs["default"][1], runs["cpu"][1]):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_gnn_full_batch_refuses_several_replicas_with_a_clear_error():
+    from tfmodels._keras import tf
+
+    from tfmodels.data.graphs import karate_club
+    from tfmodels.models.gnn.tasks import fit_nodes
+
+    class TwoReplicas(tf.distribute.OneDeviceStrategy):  # stands in for MirroredStrategy
+        num_replicas_in_sync = 2
+
+    with pytest.raises(TfmodelsError, match="one replica"):
+        fit_nodes(object(), karate_club(), strategy=TwoReplicas("/cpu:0"), epochs=1)

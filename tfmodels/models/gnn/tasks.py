@@ -11,6 +11,7 @@ import numpy as np
 
 from tfmodels._keras import keras, tf
 from tfmodels.data.graphs import GraphCollection, NodeSplit, batch_graphs
+from tfmodels.errors import TfmodelsError
 
 
 def sparse_node_features(features, dtype=tf.float32) -> "tf.SparseTensor":
@@ -33,27 +34,45 @@ def _masked_loss(labels, probs, mask):
 
 
 def fit_nodes(model, split: NodeSplit, *, inputs=None, epochs: int = 200, learning_rate: float = 0.01,
-              seed: int = 0, select: str = "val_accuracy") -> dict:
+              seed: int = 0, select: str = "val_accuracy", strategy=None) -> dict:
     """Train full-batch on the train nodes; keep the weights of the best validation epoch.
 
     ``select``: "val_accuracy" (ties broken by lower val loss) or "last". Returns test
     and val accuracy of the kept weights, the best epoch and the mean train-step time.
+
+    ``strategy``: a ``tf.distribute`` strategy (or a name for
+    ``tfmodels.train.get_strategy``) under whose scope ``model`` was built; it places
+    the variables and the step (``"cpu"``, ``"gpu"``). Full-batch training has one
+    example, the graph, and the models take it as a batch of 1, which Keras refuses to
+    split over several replicas; so ``mirrored`` and ``multiworker`` do not apply here.
     """
+    from tfmodels.train.strategy import get_strategy
+
+    strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(seed)
     inputs = {k: tf.convert_to_tensor(v) if not isinstance(v, tf.SparseTensor) else v
               for k, v in (inputs or split.graph.inputs()).items()}
     labels = tf.constant(split.graph.node_labels)
     train_mask, val_mask = tf.constant(split.mask("train")), tf.constant(split.mask("val"))
-    optimizer = keras.optimizers.Adam(learning_rate)
+    with strategy.scope():
+        optimizer = keras.optimizers.Adam(learning_rate)
+    replicas = strategy.num_replicas_in_sync
+    if replicas > 1:
+        raise TfmodelsError(f"full-batch GNN training runs on one replica; {type(strategy).__name__} "
+                            f"has {replicas} (use strategy='cpu' or 'gpu')")
 
-    @tf.function
-    def train_step():
+    def replica_step():
         with tf.GradientTape() as tape:
             loss = _masked_loss(labels, model(inputs, training=True), train_mask)
             loss += tf.add_n(model.losses) if model.losses else 0.0
-        grads = tape.gradient(loss, model.trainable_variables)
+            scaled = loss / replicas  # the all-reduce sums replica gradients
+        grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss
+
+    @tf.function
+    def train_step():
+        return strategy.reduce("MEAN", strategy.run(replica_step), axis=None)
 
     @tf.function
     def evaluate():
