@@ -151,3 +151,18 @@ def to_mnist_frame(gray: np.ndarray) -> np.ndarray:
     top, left = (28 - h) // 2, (28 - w) // 2
     frame[top:top + h, left:left + w] = small
     return frame[..., None]
+
+
+def data_dir() -> Path:
+    """Where the real datasets live: ``$TFMODELS_DATA_DIR``, else ``../shared/data`` beside the repo."""
+    return Path(os.environ.get("TFMODELS_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def missing_data(relative: str, what: str) -> bool:
+    """True (with a message saying where to put it) when ``data_dir() / relative`` is missing."""
+    path = data_dir() / relative
+    if path.exists():
+        return False
+    st.warning(f"{what} is not here: `{path}` is missing. Put the files there, or set "
+               "`TFMODELS_DATA_DIR` to the folder that holds them, then reload this page.")
+    return True
