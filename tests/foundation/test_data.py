@@ -68,3 +68,15 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path, data_dir):
         f.write(raw[: len(raw) // 2])
     with pytest.raises(DataError, match="truncated"):
         data.load_splits("mnist-test", tmp_path)
+
+
+def test_to_dataset_shuffles_every_example_of_multi_input_arrays():
+    from tfmodels.data.core import to_dataset
+
+    x = {"a": np.arange(100, dtype=np.float32), "b": np.arange(100, dtype=np.float32) * 2}
+    y = np.arange(100)
+    batches = list(to_dataset(x, y, batch_size=100, shuffle=True, seed=1))
+    (inputs, labels), = batches
+    order = labels.numpy()
+    assert sorted(order) == list(range(100)) and order[90:].min() < 50  # a full-buffer shuffle
+    np.testing.assert_array_equal(inputs["b"].numpy(), 2 * order)       # inputs stay paired

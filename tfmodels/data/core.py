@@ -117,7 +117,8 @@ def to_dataset(x, y=None, *, batch_size: int, shuffle: bool = False, seed: int =
     """
     ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
     if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        examples = len(tf.nest.flatten(x)[0])  # x may be a dict or tuple of inputs
+        ds = ds.shuffle(examples, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
