@@ -248,3 +248,15 @@ def test_two_input_model_calibrates_each_input_by_name(tmp_path):
     assert np.abs(got - want).max() < 0.05 * np.ptp(want)
     errors = convert.layer_errors(model, x, samples=10, representative_samples=40)
     assert {"hidden", "<model output>"} <= {r["layer"] for r in errors}
+
+
+def test_subclassed_model_without_inputs_asks_for_a_signature():
+    from tfmodels._keras import keras
+    from tfmodels.convert import ConversionError, default_signature
+
+    class Doubler(keras.Model):
+        def call(self, x):
+            return 2 * x
+
+    with pytest.raises(ConversionError, match="input_signature"):
+        default_signature(Doubler())

@@ -31,6 +31,9 @@ def default_signature(model) -> list:
 
     A static batch also lets recurrent layers lower to fused builtin ops.
     """
+    if not getattr(model, "inputs", None):  # a subclassed model that was never called
+        raise ConversionError(f"{model.name} has no symbolic inputs (a subclassed model): pass "
+                              "input_signature=[tf.TensorSpec(shape, dtype, name=...), ...]")
     return [tf.TensorSpec((1, *t.shape[1:]), t.dtype, name=t.name.split(":")[0])
             for t in model.inputs]
 
