@@ -45,7 +45,8 @@ def build(recipe: Recipe, zoo_dir="saved_models", *, modes=MODES, verbose: int =
     """Train and export one artifact into ``zoo_dir`` (resuming if it was interrupted)."""
     run_dir = Path(zoo_dir) / recipe.name
     fit(recipe.model, recipe.data, epochs=recipe.epochs, batch_size=recipe.batch_size,
-        learning_rate=recipe.learning_rate, schedule=recipe.schedule, out_dir=run_dir, verbose=verbose, callbacks=callbacks)
+        learning_rate=recipe.learning_rate, schedule=recipe.schedule, out_dir=run_dir,
+        verbose=verbose, callbacks=callbacks)
     export(run_dir, modes=modes)
     return run_dir
 
