@@ -15,6 +15,8 @@ st.set_page_config(page_title="tfmodels", page_icon="🧠", layout="wide")
 PAGES = [
     st.Page("pages/digits.py", title="Vision: digits", icon="✍️", default=True),
     st.Page("pages/zoo.py", title="Model zoo", icon="📦"),
+    st.Page("pages/text.py", title="Text", icon="📜"),
+    st.Page("pages/embeddings.py", title="Embeddings", icon="🔤"),
 ]
 
 st.navigation(PAGES).run()
