@@ -43,9 +43,12 @@ def sequence_input(input_shape, vocab_size, embedding_dim, batch_size=None):
 
 
 def recurrent_stack(x, *, cell="lstm", units=64, num_layers=1, bidirectional=False, dropout=0.0,
-                    return_sequences=False, unroll=False):
-    """``num_layers`` recurrent layers named ``<cell>_<i>``, Dropout between them."""
+                    return_sequences=False, unroll=None):
+    """``num_layers`` recurrent layers named ``<cell>_<i>``, Dropout between them;
+    ``unroll=None`` unrolls when the sequence length of ``x`` is static."""
     rnn_class = _cell(cell)
+    if unroll is None:
+        unroll = x.shape[1] is not None
     for i in range(1, num_layers + 1):
         seq = return_sequences or i < num_layers
         rnn = rnn_class(units, return_sequences=seq, unroll=unroll, name=f"{cell}_{i}")
@@ -75,17 +78,23 @@ _DOC_ARGS = """
         ``classifier_activation=None`` is a regressor.
       pooling: None reads the last step's output; "avg"/"max" pool over all steps.
       bidirectional: wrap each layer in ``Bidirectional`` (concatenated directions).
-      batch_size: fix the batch (1 lets TFLite fuse the LSTM into one builtin op).
-      unroll: unroll the time loop (static ``T`` only). LSTMs convert to TFLite as one
-        fused op at batch 1; GRU/SimpleRNN keep a WHILE loop, which int8 conversion
-        cannot quantize: build them with ``unroll=True`` for int8.
+      batch_size: fix the batch (TFLite conversion fixes it to 1 anyway).
+      unroll: unroll the time loop; None (default) unrolls when ``T`` is static, so the
+        model converts to TFLite as stateless builtin ops that also quantize to int8
+        (training costs ~1.5x per epoch). Not unrolled, an LSTM converts at batch 1 to
+        the fused UNIDIRECTIONAL_SEQUENCE_LSTM op, which keeps h and c in variable
+        tensors ACROSS invocations: each sequence would start from the previous one's
+        final state unless the interpreter calls ``reset_all_variables()`` before it;
+        GRU/SimpleRNN become a WHILE loop, which int8 conversion cannot quantize.
+        Token ids are right-padded with 0 and not masked: padding steps run through
+        the recurrence, identically in Keras and TFLite.
 """
 
 
 @register(family="rnn", default_data="sentiment")
 def simple_rnn(*, input_shape=(40,), num_classes=2, vocab_size=5000, embedding_dim=64, units=64,
                num_layers=1, bidirectional=False, dropout=0.0, include_top=True, pooling=None,
-               classifier_activation="softmax", batch_size=None, unroll=False, name="simple_rnn"):
+               classifier_activation="softmax", batch_size=None, unroll=None, name="simple_rnn"):
     """Elman recurrent network (Elman 1990): h_t = tanh(W x_t + U h_{t-1} + b), stacked.
 
     328,386 parameters at the default size (embedding 320,000).
@@ -96,7 +105,7 @@ def simple_rnn(*, input_shape=(40,), num_classes=2, vocab_size=5000, embedding_d
 @register(family="rnn", default_data="sentiment", edge_ready=True)
 def lstm(*, input_shape=(40,), num_classes=2, vocab_size=5000, embedding_dim=64, units=64,
          num_layers=1, bidirectional=False, dropout=0.0, include_top=True, pooling=None,
-         classifier_activation="softmax", batch_size=None, unroll=False, name="lstm"):
+         classifier_activation="softmax", batch_size=None, unroll=None, name="lstm"):
     """LSTM (Hochreiter & Schmidhuber 1997; forget gate, Gers et al. 2000), stacked.
 
     353,154 parameters at the default size (embedding 320,000).
@@ -107,7 +116,7 @@ def lstm(*, input_shape=(40,), num_classes=2, vocab_size=5000, embedding_dim=64,
 @register(family="rnn", default_data="sentiment", edge_ready=True)
 def gru(*, input_shape=(40,), num_classes=2, vocab_size=5000, embedding_dim=64, units=64,
         num_layers=1, bidirectional=False, dropout=0.0, include_top=True, pooling=None,
-        classifier_activation="softmax", batch_size=None, unroll=False, name="gru"):
+        classifier_activation="softmax", batch_size=None, unroll=None, name="gru"):
     """GRU (Cho et al. 2014, reset gate after the matmul as in cuDNN), stacked.
 
     345,090 parameters at the default size (embedding 320,000).
@@ -121,13 +130,14 @@ for _fn in (simple_rnn, lstm, gru):
 
 @register(family="rnn", default_data="co2", edge_ready=True)
 def rnn_forecaster(*, input_shape=(24, 1), cell="lstm", units=32, num_layers=1, dropout=0.0,
-                   scale=1.0, outputs=1, batch_size=None, unroll=False, name="rnn_forecaster"):
+                   scale=1.0, outputs=1, batch_size=None, unroll=None, name="rnn_forecaster"):
     """One-step forecaster: predicts the change from the window's last value.
 
     ``y = x_T + scale * f((x - x_T) / scale)`` with ``f`` a recurrent stack and a linear
     layer, so the network models the seasonal change, not the level (which drifts out
     of the training range on trending series such as CO2). Set ``scale`` to the typical
     one-step change of the training data (``tfmodels.data.series.series_stats``).
+    ``unroll`` as for :func:`lstm` (None: unrolled, so the TFLite model is stateless).
     4,385 parameters at the default size.
     """
     inputs = keras.Input(shape=input_shape, batch_size=batch_size, name="inputs")
@@ -150,6 +160,8 @@ def char_lm(*, input_shape=(None,), num_classes=66, vocab_size=None, cell="lstm"
     ``num_classes`` characters (``vocab_size`` defaults to the same). Outputs are logits:
     train with ``SparseCategoricalCrossentropy(from_logits=True)``; the loss is in
     nats per character. :func:`streaming_char_lm` makes the one-step model for devices.
+    Not unrolled (the default), the whole-sequence model converts at batch 1 to TFLite's
+    fused LSTM op, whose state persists across invocations (see :func:`lstm`).
     1,219,778 parameters at the default size.
     """
     inputs, x = sequence_input(input_shape, vocab_size or num_classes, embedding_dim, batch_size)
