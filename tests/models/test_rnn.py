@@ -1,5 +1,6 @@
 """Recurrent family: builders, training steps, SavedModel round trips, TFLite builtin-only
-conversion, the streaming char LM against Keras, seq2seq decoding and attention."""
+conversion matching Keras on padded sequences, the streaming char LM against Keras,
+seq2seq decoding and attention. Tiny widths and lengths; each model trains once."""
 import numpy as np
 import pytest
 
@@ -13,10 +14,18 @@ from tfmodels.models import rnn
 DEFAULT_PARAMS = {"simple_rnn": 328_386, "lstm": 353_154, "gru": 345_090, "rnn_forecaster": 4_385,
                   "char_lm": 1_219_778, "char_lm_step": 1_219_778, "seq2seq_lstm": 206_701}
 RNG = np.random.default_rng(0)
+T, VOCAB = 6, 20
 
 
-def ids(n, t, vocab=30):
+def ids(n, t, vocab=VOCAB):
     return RNG.integers(1, vocab, (n, t)).astype(np.int32)
+
+
+def padded_ids(n, t=T):
+    """Ids right-padded with 0 (as the text loaders pad), lengths cycling over 1..t."""
+    x = ids(n, t)
+    x[np.arange(t)[None] >= (np.arange(n) % t + 1)[:, None]] = 0
+    return x
 
 
 def test_registered_family_and_default_sizes():
@@ -36,12 +45,11 @@ def test_bad_arguments_raise_clear_errors():
         rnn.gru(input_shape=(10,), vocab_size=None)
 
 
-def _train_step_changes_loss(model, x, y, loss):
+def _train(model, x, y, loss, steps=4):
+    """Train a few steps on one batch; the loss must fall."""
     model.compile(keras.optimizers.Adam(1e-2), loss)
-    first = model.train_on_batch(x, y)
-    for _ in range(3):
-        last = model.train_on_batch(x, y)
-    assert np.isfinite(first) and np.isfinite(last) and last < first
+    losses = [model.train_on_batch(x, y) for _ in range(steps)]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], losses
 
 
 def _reload_same(model, x, tmp_path):
@@ -50,54 +58,96 @@ def _reload_same(model, x, tmp_path):
     np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
 
 
-@pytest.mark.parametrize("name,kw", [
-    ("simple_rnn", {"bidirectional": True}),
-    ("lstm", {"num_layers": 2, "pooling": "max", "dropout": 0.1}),
-    ("gru", {"pooling": "avg"}),
-])
-def test_classifier_trains_and_reloads(name, kw, tmp_path):
-    model = tfmodels.build(name, input_shape=(12,), vocab_size=30, embedding_dim=8, units=8,
-                           num_classes=3, **kw)
-    x, y = ids(16, 12), RNG.integers(0, 3, 16)
-    assert model.predict(x, verbose=0).shape == (16, 3)
-    _train_step_changes_loss(model, x, y, "sparse_categorical_crossentropy")
-    _reload_same(model, x, tmp_path)
+def _edge_outputs(flat, x, tmp_path, name):
+    """Builtin-only check, then the flatbuffer's outputs on ``x`` through the edge kit
+    (one sample per invocation on the same interpreter, as a device runs it)."""
+    from tfmodels_edge import EdgeModel
 
+    ops = tflite_ops(flat)
+    assert not any(o.startswith("CUSTOM") for o in ops), ops
+    (tmp_path / f"{name}.tflite").write_bytes(flat)
+    return EdgeModel(tmp_path / f"{name}.tflite").predict(x), ops
+
+
+# -- classifiers: trained once per cell, then reloaded and converted ------------------
+
+CLASSIFIERS = {"simple_rnn": {"bidirectional": True},
+               "lstm": {"num_layers": 2, "pooling": "max", "dropout": 0.1},
+               "gru": {"pooling": "avg"}}
+
+
+@pytest.fixture(scope="module", params=list(CLASSIFIERS))
+def classifier(request):
+    tf.keras.utils.set_random_seed(0)
+    model = tfmodels.build(request.param, input_shape=(T,), vocab_size=VOCAB, embedding_dim=4, units=4,
+                           num_classes=3, **CLASSIFIERS[request.param])
+    x = padded_ids(16)
+    assert model.predict(x, verbose=0).shape == (16, 3)
+    _train(model, x, RNG.integers(0, 3, 16), "sparse_categorical_crossentropy")
+    return model
+
+
+def test_classifier_reloads(classifier, tmp_path):
+    _reload_same(classifier, padded_ids(8), tmp_path)
+
+
+def test_classifier_tflite_matches_keras_on_padded_sequences(classifier, tmp_path):
+    """Every length 1..T, zero-padded, run one after another on one interpreter: a
+    converted model that kept state between invocations (TFLite's fused LSTM op) or
+    handled padding differently would differ here."""
+    x = padded_ids(4 * T)
+    expected = classifier.predict(x, verbose=0)
+    out, ops = _edge_outputs(to_tflite(classifier, "float32"), x, tmp_path, "float32")
+    assert "WHILE" not in ops and "UNIDIRECTIONAL_SEQUENCE_LSTM" not in ops, ops
+    assert np.abs(out - expected).max() < 1e-5
+    if tfmodels.get_spec(classifier.name).edge_ready:  # lstm, gru: int8 too
+        flat = to_tflite(classifier, "int8", representative=padded_ids(64))
+        q, _ = _edge_outputs(flat, x, tmp_path, "int8")
+        assert q.dtype == np.float32 and np.abs(q - expected).max() < 0.05
+        assert np.mean(q.argmax(-1) == expected.argmax(-1)) >= 0.9
+
+
+# -- regressors and the forecaster ------------------------------------------------------
 
 def test_dense_regressor_and_forecaster_follow_the_last_value(tmp_path):
-    reg = rnn.lstm(input_shape=(9, 2), vocab_size=None, units=4, num_classes=1, classifier_activation=None)
-    assert reg.predict(np.zeros((3, 9, 2)), verbose=0).shape == (3, 1)
-    model = rnn.rnn_forecaster(input_shape=(9, 1), units=4, scale=2.0)
-    x = RNG.normal(size=(32, 9, 1)).astype(np.float32) * 5 + 100
+    reg = rnn.lstm(input_shape=(T, 2), vocab_size=None, units=4, num_classes=1, classifier_activation=None)
+    assert reg.predict(np.zeros((3, T, 2)), verbose=0).shape == (3, 1)
+    model = rnn.rnn_forecaster(input_shape=(T, 1), units=4, scale=2.0)
+    x = RNG.normal(size=(32, T, 1)).astype(np.float32) * 5 + 100
     delta = model.get_layer("delta")
     delta.set_weights([np.zeros_like(w) for w in delta.get_weights()])
     np.testing.assert_allclose(model.predict(x, verbose=0), x[:, -1], rtol=1e-6)  # f = 0 -> last value
-    y = x[:, -1] + np.sin(x[:, -2])
-    _train_step_changes_loss(model, x, y, "mse")
-    shifted = model.predict(x + 50.0, verbose=0) - 50.0  # level-invariant: only changes matter
-    np.testing.assert_allclose(shifted, model.predict(x, verbose=0), atol=1e-3)
+    _train(model, x, x[:, -1] + np.sin(x[:, -2]), "mse")
+    expected = model.predict(x, verbose=0)
+    np.testing.assert_allclose(model.predict(x + 50.0, verbose=0) - 50.0, expected, atol=1e-3)  # level-invariant
     _reload_same(model, x, tmp_path)
+    out, ops = _edge_outputs(to_tflite(model, "float32"), x[:8], tmp_path, "float32")
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in ops
+    np.testing.assert_allclose(out, expected[:8], rtol=1e-5)
+    q, _ = _edge_outputs(to_tflite(model, "int8", representative=x), x[:8], tmp_path, "int8")
+    assert np.abs(q - expected[:8]).max() < 0.05 * np.ptp(x)
 
+
+# -- character language model and its streaming twin ----------------------------------
 
 @pytest.fixture(scope="module")
 def tiny_lm():
     tf.keras.utils.set_random_seed(1)
-    lm = rnn.char_lm(num_classes=20, units=16, embedding_dim=8, num_layers=2)
-    x = ids(8, 24, 20)
+    lm = rnn.char_lm(num_classes=VOCAB, units=8, embedding_dim=4, num_layers=2)
+    x = ids(8, 13)
     lm.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    first = lm.train_on_batch(x[:, :-1], x[:, 1:])
-    last = [lm.train_on_batch(x[:, :-1], x[:, 1:]) for _ in range(3)][-1]
-    assert np.isfinite(last) and last < first
+    losses = [lm.train_on_batch(x[:, :-1], x[:, 1:]) for _ in range(4)]
+    assert np.isfinite(losses[-1]) and losses[-1] < losses[0]
     return lm
 
 
 def test_streaming_step_matches_full_sequence(tiny_lm, tmp_path):
     step = rnn.streaming_char_lm(tiny_lm)
-    x = ids(1, 30, 20)
+    x = ids(1, 12)
     full = tiny_lm.predict(x, verbose=0)[0]
     states, fn, got = rnn.zero_states(step), rnn.keras_step_fn(step), []
-    assert [s.shape for s in states] == [(1, 16)] * 4  # h, c for each of 2 layers
-    for t in range(30):
+    assert [s.shape for s in states] == [(1, 8)] * 4  # h, c for each of 2 layers
+    for t in range(12):
         logits, states = fn(x[:, t:t + 1], states)
         got.append(logits[0])
     np.testing.assert_allclose(np.array(got), full, atol=1e-5)
@@ -117,43 +167,40 @@ def test_streaming_tflite_generates_like_keras(tiny_lm, tmp_path):
     assert not any(o.startswith("CUSTOM") for o in tflite_ops(flat)) and "WHILE" not in tflite_ops(flat)
     (tmp_path / "step.tflite").write_bytes(flat)
     edge = EdgeModel(tmp_path / "step.tflite")
-    keras_ids = rnn.sample_chars(rnn.keras_step_fn(step), rnn.zero_states(step), [3, 4, 5], 25, temperature=0)
-    edge_ids = rnn.sample_chars(rnn.edge_step_fn(edge, step), rnn.zero_states(step), [3, 4, 5], 25,
+    keras_ids = rnn.sample_chars(rnn.keras_step_fn(step), rnn.zero_states(step), [3, 4, 5], 15, temperature=0)
+    edge_ids = rnn.sample_chars(rnn.edge_step_fn(edge, step), rnn.zero_states(step), [3, 4, 5], 15,
                                 temperature=0)
     assert keras_ids == edge_ids
-    dyn = to_tflite(step, "dynamic")
-    assert not any(o.startswith("CUSTOM") for o in tflite_ops(dyn)) and len(dyn) < len(flat)
+    q = to_tflite(step, "int8", representative=[ids(20, 1), *[RNG.normal(size=(20, 8)) for _ in range(4)]])
+    assert not any(o.startswith("CUSTOM") for o in tflite_ops(q)) and len(q) < len(flat)
 
 
-def _assert_converts(model, rep, signature=None):
-    sizes = {}
-    for mode in ("float32", "int8"):
-        flat = to_tflite(model, mode, representative=rep, input_signature=signature)
-        ops = tflite_ops(flat)
-        assert not any(o.startswith("CUSTOM") for o in ops), ops
-        sizes[mode] = (len(flat), ops)
-    return sizes
+def test_char_lm_sequence_model_converts_to_the_stateful_fused_op():
+    """Not unrolled (char_lm's default: T is free), an LSTM converts at batch 1 to the
+    fused op, which starts each invocation from the previous one's final state. Why the
+    classifiers unroll by default and a device generates with char_lm_step."""
+    lm = rnn.char_lm(num_classes=VOCAB, units=4, embedding_dim=4)
+    lm.set_weights([w * 3 for w in lm.get_weights()])
+    flat = to_tflite(lm, "float32", input_signature=[tf.TensorSpec((1, T), tf.int32, name="inputs")])
+    ops = tflite_ops(flat)
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in ops and not any(o.startswith("CUSTOM") for o in ops), ops
+    interpreter = tf.lite.Interpreter(model_content=flat)
+    interpreter.allocate_tensors()
+    x, (inp,), (outp,) = ids(2, T), interpreter.get_input_details(), interpreter.get_output_details()
+
+    def invoke(row):
+        interpreter.set_tensor(inp["index"], row[None])
+        interpreter.invoke()
+        return interpreter.get_tensor(outp["index"])[0]
+
+    expected = lm.predict(x, verbose=0)
+    np.testing.assert_allclose(invoke(x[0]), expected[0], atol=1e-5)
+    assert np.abs(invoke(x[1]) - expected[1]).max() > 1e-3  # x[0]'s final state leaked into x[1]
+    interpreter.reset_all_variables()
+    np.testing.assert_allclose(invoke(x[1]), expected[1], atol=1e-5)
 
 
-def test_lstm_classifier_converts_to_fused_builtin_op():
-    model = rnn.lstm(input_shape=(12,), vocab_size=30, embedding_dim=8, units=8)
-    sizes = _assert_converts(model, ids(20, 12))
-    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in sizes["float32"][1] and "WHILE" not in sizes["float32"][1]
-    assert sizes["int8"][0] < sizes["float32"][0]
-
-
-def test_gru_unrolled_converts_int8():
-    model = rnn.gru(input_shape=(12,), vocab_size=30, embedding_dim=8, units=8, unroll=True)
-    sizes = _assert_converts(model, ids(20, 12))
-    assert "WHILE" not in sizes["int8"][1]
-
-
-def test_char_lm_and_forecaster_convert(tiny_lm):
-    sig = [tf.TensorSpec((1, 24), tf.int32, name="inputs")]
-    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in _assert_converts(tiny_lm, ids(20, 24, 20), sig)["int8"][1]
-    _assert_converts(rnn.rnn_forecaster(input_shape=(9, 1), units=4),
-                     RNG.normal(size=(20, 9, 1)).astype(np.float32))
-
+# -- encoder-decoder with additive attention ------------------------------------------
 
 def test_additive_attention_masks_padding_and_reloads():
     att = AdditiveAttention(6)
@@ -171,15 +218,14 @@ def test_additive_attention_masks_padding_and_reloads():
 @pytest.fixture(scope="module")
 def seq2seq():
     tf.keras.utils.set_random_seed(2)
-    model = rnn.seq2seq_lstm(source_vocab_size=12, embedding_dim=8, units=16)
-    src = ids(16, 7, 12)
-    dec_in = np.concatenate([np.ones((16, 1), np.int32), src[:, :5]], 1)
-    dec_out = np.concatenate([src[:, :5], np.full((16, 1), 2, np.int32)], 1)
+    model = rnn.seq2seq_lstm(source_vocab_size=12, embedding_dim=4, units=8)
+    src = ids(16, 5, 12)
+    dec_in = np.concatenate([np.ones((16, 1), np.int32), src[:, :4]], 1)
+    dec_out = np.concatenate([src[:, :4], np.full((16, 1), 2, np.int32)], 1)
     model.compile(keras.optimizers.Adam(1e-2),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    first = model.train_on_batch([src, dec_in], dec_out)
-    last = [model.train_on_batch([src, dec_in], dec_out) for _ in range(3)][-1]
-    assert np.isfinite(last) and last < first
+    losses = [model.train_on_batch([src, dec_in], dec_out) for _ in range(4)]
+    assert np.isfinite(losses[-1]) and losses[-1] < losses[0]
     return model, src
 
 
@@ -204,6 +250,6 @@ def test_greedy_and_beam_decoding_agree_with_teacher_forcing(seq2seq, tmp_path):
     np.testing.assert_array_equal(dec.beam_search(src[:4], 6, beam_width=1), greedy)
     beam = dec.beam_search(src[:4], 6, beam_width=3)
     assert np.all(_log_prob(model, src[:4], beam) >= _log_prob(model, src[:4], greedy) - 1e-4)
-    model.save(str(tmp_path / "s2s"), save_format="tf")
-    back = keras.models.load_model(str(tmp_path / "s2s"), compile=False)
+    model.save(tmp_path / "s2s.keras")  # the apps' format; a SavedModel of it takes ~40 s to trace
+    back = keras.models.load_model(tmp_path / "s2s.keras", compile=False)
     np.testing.assert_array_equal(rnn.Seq2SeqDecoder(back).greedy(src[:4], 6), greedy)
