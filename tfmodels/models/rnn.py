@@ -43,9 +43,10 @@ def sequence_input(input_shape, vocab_size, embedding_dim, batch_size=None):
 
 
 def recurrent_stack(x, *, cell="lstm", units=64, num_layers=1, bidirectional=False, dropout=0.0,
-                    return_sequences=False, unroll=None):
+                    return_sequences=False, unroll=False):
     """``num_layers`` recurrent layers named ``<cell>_<i>``, Dropout between them;
-    ``unroll=None`` unrolls when the sequence length of ``x`` is static."""
+    ``unroll=None`` unrolls when the sequence length of ``x`` is static (the builders'
+    default, see :func:`lstm`)."""
     rnn_class = _cell(cell)
     if unroll is None:
         unroll = x.shape[1] is not None
