@@ -150,13 +150,13 @@ def stream_gpt(gpt, prompt_ids, length: int, *, temperature=1.0, seed=0, chunk=8
 # -- sentiment with additive attention -----------------------------------------------
 
 
-def attention_classifier(*, vocab_size, max_len=40, embedding_dim=32, units=32, attention_units=32,
-                         num_classes=2):
-    """Bidirectional GRU over the words; the sentence's mean state asks, with additive
-    attention (``attention`` layer), which words to read; their weighted sum -> classes."""
+def attention_classifier(*, vocab_size, max_len=40, cell="gru", embedding_dim=32, units=32,
+                         attention_units=32, num_classes=2):
+    """Bidirectional GRU (or ``cell``) over the words; the sentence's mean state asks, with
+    additive attention (``attention`` layer), which words to read; their weighted sum -> classes."""
     layers = keras.layers
     inputs, x = sequence_input((max_len,), vocab_size, embedding_dim)
-    states = recurrent_stack(x, cell="gru", units=units, bidirectional=True, return_sequences=True)
+    states = recurrent_stack(x, cell=cell, units=units, bidirectional=True, return_sequences=True)
     query = layers.Reshape((1, 2 * units), name="query")(MaskedMean(name="mean_state")(states, inputs))
     context, _ = AdditiveAttention(attention_units, name="attention")(query, states, inputs)
     probs = layers.Dense(num_classes, activation="softmax", name="predictions")(layers.Flatten()(context))
