@@ -47,7 +47,7 @@ def analogy(vectors):
 
 
 def projection(vectors):
-    n = st.slider("Most frequent words", 20, 500, 150, 10, key="emb_n")
+    n = st.slider("Most frequent words", 20, 500, 60, 10, key="emb_n")
     words, xy = tm.projection(vectors, n)
     frame = pd.DataFrame({"word": words, "x": xy[:, 0], "y": xy[:, 1], "rank": range(1, len(words) + 1)})
     chart = alt.Chart(frame).mark_circle(size=60).encode(
@@ -55,7 +55,7 @@ def projection(vectors):
         color=alt.Color("rank:Q", scale=alt.Scale(scheme="viridis"), title="frequency rank"),
         tooltip=["word", "rank"])
     labels = chart.mark_text(align="left", dx=5, fontSize=10).encode(text="word")
-    st.altair_chart((chart + labels if n <= 60 else chart).interactive(), width="stretch")
+    st.altair_chart((chart + labels if n <= 80 else chart).interactive(), width="stretch")
     st.caption("The unit word vectors on their first two principal axes (PCA); hover a point for its word.")
 
 

@@ -55,13 +55,15 @@ def generation():
 
 
 def attention_heat_map(words: list[tuple[str, float, bool]]):
-    frame = pd.DataFrame([{"position": i, "word": w if known else f"{w} (unknown)", "weight": weight}
+    """One cell per word, coloured by its attention weight, the word written inside."""
+    frame = pd.DataFrame([{"position": i, "word": w if known else f"{w}?", "weight": weight}
                           for i, (w, weight, known) in enumerate(words)])
     base = alt.Chart(frame).encode(x=alt.X("position:O", axis=None))
-    cells = base.mark_rect().encode(color=alt.Color("weight:Q", scale=alt.Scale(scheme="orangered")),
-                                    tooltip=["word", alt.Tooltip("weight:Q", format=".3f")])
-    labels = base.mark_text(angle=300, align="left", baseline="middle", dy=-28).encode(text="word")
-    return (cells + labels).properties(height=60)
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.Color("weight:Q", scale=alt.Scale(scheme="oranges", domainMin=0), title="attention"),
+        tooltip=["word", alt.Tooltip("weight:Q", format=".3f")])
+    labels = base.mark_text(fontSize=14).encode(text="word")
+    return (cells + labels).properties(height=56)
 
 
 def sentiment():
@@ -73,6 +75,9 @@ def sentiment():
     sentence = st.text_input("A review sentence", "The food was great but the service was painfully slow.",
                              key="text_sentence")
     probs, words = tm.explain_sentence(explain, vocab, max_len, sentence)
+    if not words:
+        st.warning("Type a sentence to classify.")
+        return
     if not any(known for _, _, known in words):
         st.warning("None of these words is in the classifier's vocabulary "
                    f"({vocab.size - 2:,} words of the UCI reviews); try an English review sentence.")
@@ -80,8 +85,10 @@ def sentiment():
     label = int(probs.argmax())
     st.metric("Sentiment", ("negative", "positive")[label], f"{probs[label]:.1%} probability", delta_color="off")
     st.altair_chart(attention_heat_map(words), width="stretch")
-    st.caption(f"Attention weight of each word (the first {max_len} count). BiGRU + additive attention, "
-               f"test accuracy {tm.metrics(run_dir)['test_accuracy']:.1%} on 600 held-out sentences.")
+    trained = tm.metrics(run_dir)
+    st.caption(f"Attention weight of each word (the first {max_len} count; ? marks a word the model "
+               f"never saw). {trained['model']}, "
+               f"test accuracy {trained['test_accuracy']:.1%} on 600 held-out sentences.")
 
 
 @guarded

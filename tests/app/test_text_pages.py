@@ -127,9 +127,12 @@ def test_sentiment_shows_label_probability_and_attention(text_env):
     assert len(at.get("vega_lite_chart")) == 1  # the heat map
     at.text_input(key="text_sentence").set_value("Awful, the worst phone I ever bought.").run()
     assert not at.exception and at.metric[0].delta != first.delta
+    assert "SIMPLE_RNN + additive attention" in at.caption[0].value
     at.text_input(key="text_sentence").set_value("zzyzx qwv").run()
     assert not at.exception and not at.metric
     assert "None of these words" in at.warning[0].value
+    at.text_input(key="text_sentence").set_value("").run()
+    assert not at.exception and not at.metric and "Type a sentence" in at.warning[0].value
 
 
 def test_attention_weights_cover_the_words_and_sum_to_one(text_env):
