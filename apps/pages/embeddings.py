@@ -20,6 +20,9 @@ def known(vectors, word: str) -> bool:
     """True for a word with a vector; otherwise says so, with close spellings."""
     if vectors.vocab.index.get(word, 0) >= 2:
         return True
+    if not word:
+        st.warning("Type a word.")
+        return False
     close = difflib.get_close_matches(word, vectors.vocab.tokens[2:], n=5, cutoff=0.6)
     hint = f" Close spellings: {', '.join(close)}." if close else ""
     st.warning(f"'{word}' is not in the vocabulary ({vectors.vocab.size - 2:,} words, lower case).{hint}")
@@ -33,7 +36,7 @@ def table(pairs) -> pd.DataFrame:
 def neighbours(vectors):
     word = st.text_input("Word", "king", key="emb_word").strip().lower()
     k = st.slider("Neighbours", 3, 30, 10, key="emb_k")
-    if word and known(vectors, word):
+    if known(vectors, word):
         st.dataframe(table(vectors.neighbours(word, k)), hide_index=True)
 
 

@@ -162,6 +162,8 @@ def test_neighbours_change_with_the_word_and_unknown_words_get_close_spellings(t
     at.text_input(key="emb_word").set_value("citizem").run()
     assert not at.exception and not at.dataframe
     assert "'citizem' is not in the vocabulary" in at.warning[0].value and "citizen" in at.warning[0].value
+    at.text_input(key="emb_word").set_value("  ").run()
+    assert not at.exception and not at.dataframe and at.warning[0].value == "Type a word."
 
 
 def test_analogy_and_projection(text_env):
