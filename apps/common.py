@@ -166,3 +166,30 @@ def missing_data(relative: str, what: str) -> bool:
     st.warning(f"{what} is not here: `{path}` is missing. Put the files there, or set "
                "`TFMODELS_DATA_DIR` to the folder that holds them, then reload this page.")
     return True
+
+
+def save_rebuildable(directory, model, builder: str, kwargs: dict, **info):
+    """Save a registry model as its weights plus how to build it again
+    (``tfmodels.build(builder, **kwargs)``) and what the build measured (``info``).
+    Works for every family, custom layers and subclassed models included."""
+    from tfmodels.files import write_json
+
+    model.save_weights(Path(directory) / "model.weights.h5")
+    write_json(Path(directory) / "model.json", {"builder": builder, "kwargs": kwargs, **info})
+
+
+def load_rebuildable(run_dir):
+    """``(model, info)`` saved by :func:`save_rebuildable`, cached per build of ``run_dir``."""
+    return _rebuildable(str(run_dir), (Path(run_dir) / "done.json").read_text())
+
+
+@st.cache_resource
+def _rebuildable(path: str, built: str):
+    import json
+
+    import tfmodels
+
+    info = json.loads((Path(path) / "model.json").read_text())
+    model = tfmodels.build(info["builder"], **info["kwargs"])
+    model.load_weights(Path(path) / "model.weights.h5")
+    return model, info
