@@ -17,6 +17,7 @@ PAGES = [
     st.Page("pages/zoo.py", title="Model zoo", icon="📦"),
     st.Page("pages/text.py", title="Text", icon="📜"),
     st.Page("pages/embeddings.py", title="Embeddings", icon="🔤"),
+    st.Page("pages/autoencoders.py", title="Autoencoders", icon="🌀"),
 ]
 
 st.navigation(PAGES).run()
