@@ -1,6 +1,7 @@
 """The Autoencoders and Graphs pages, headless with AppTest, on tiny demo models built
 once into a temporary zoo by the same functions the pages' Build buttons call."""
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -12,11 +13,20 @@ APPS = Path(__file__).resolve().parents[2] / "apps"
 sys.path.insert(0, str(APPS))
 
 import ae_models as am  # noqa: E402
+import graph_models as gm  # noqa: E402
 
+KARATE_GCN, KARATE_GAT = gm.node_model_name("karate", "gcn"), gm.node_model_name("karate", "gat")
+CORA_GCN, CORA_GAT = gm.node_model_name("cora", "gcn"), gm.node_model_name("cora", "gat")
+TINY_GAT = {"model": "gat", "num_heads": 2, "per_head_channels": 4}
 TINY = {
     am.DENOISER: functools.partial(am.build_denoiser, latent_dim=8, filters=(4, 8), epochs=2),
     am.VAE: functools.partial(am.build_vae, latent_dim=4, hidden_units=(32,), epochs=2),
     am.ANOMALY: functools.partial(am.build_anomaly, held_out=1, latent_dim=8, filters=(4, 8), epochs=3),
+    KARATE_GCN: functools.partial(gm.build_node_model, dataset="karate", model="gcn", epochs=30, hidden_units=8),
+    KARATE_GAT: functools.partial(gm.build_node_model, dataset="karate", epochs=10, **TINY_GAT),
+    CORA_GCN: functools.partial(gm.build_node_model, dataset="cora", model="gcn", epochs=10, hidden_units=8),
+    CORA_GAT: functools.partial(gm.build_node_model, dataset="cora", epochs=3, **TINY_GAT),
+    gm.GIN: functools.partial(gm.build_gin, epochs=3, hidden_units=8, num_layers=2),
 }
 
 
@@ -138,3 +148,99 @@ def test_empty_zoo_offers_to_build_and_the_button_builds(tmp_path, monkeypatch):
     at.button(key=f"build-{am.VAE}").click().run()
     _ok(at)
     assert (tmp_path / am.VAE / "done.json").exists() and len(_images(at)) == 2
+
+
+# -- Graphs -----------------------------------------------------------------------------
+
+
+def test_karate_club_predicted_and_true_classes_and_the_selected_node(demo_env):
+    from common import load_rebuildable
+
+    at = _ok(_page("pages/graphs.py"))
+    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    # predicted beside true: the node layer of each drawing coloured by that column
+    assert [c["layer"][-1]["encoding"]["color"]["field"] for c in charts] == ["predicted", "true"]
+    metrics = _metrics(at)
+    _, info = load_rebuildable(demo_env / KARATE_GCN)
+    # the reloaded weights give the accuracy the build measured
+    assert metrics["Test accuracy"] == f"{info['test_accuracy']:.1%}"
+    assert metrics["Node 0: true"] == "Mr. Hi"
+    at.number_input(key="graph_node").set_value(33).run()
+    metrics = _metrics(_ok(at))
+    assert metrics["Node 33: true"] == "Officer" and "Node 0: true" not in metrics
+    assert "34 nodes, 2 classes" in at.caption[0].value and "the whole graph" in at.caption[0].value
+
+
+def test_gat_attention_on_the_selected_nodes_edges(demo_env):
+    at = _page("pages/graphs.py")
+    at.radio(key="graph_model").set_value("GAT").run()
+    table = _ok(at).dataframe[0].value
+    split = gm.karate_club()
+    degree = lambda n: int(np.sum(split.graph.target == n))  # noqa: E731
+    assert len(table) == degree(0) + 1  # its neighbours and itself
+    assert set(table["neighbour"]) == {0, *split.graph.source[split.graph.target == 0].tolist()}
+    assert table["weight"].sum() == pytest.approx(1.0, abs=1e-5) and table["weight"].is_monotonic_decreasing
+    at.number_input(key="graph_node").set_value(11).run()  # node 11 has one neighbour
+    assert len(_ok(at).dataframe[0].value) == degree(11) + 1 == 2
+
+
+def test_gat_attention_sums_to_one_over_every_nodes_incoming_edges(demo_env):
+    from common import load_rebuildable
+
+    model, _ = load_rebuildable(demo_env / KARATE_GAT)
+    graph = gm.karate_club().graph
+    source, target, weight = gm.gat_attention(model, graph)
+    assert len(source) == graph.num_edges + graph.num_nodes  # plus the self-loops
+    assert np.allclose(np.bincount(target, weight), 1.0, atol=1e-5)
+    assert (weight > 0).all() and weight.std() > 0
+
+
+def test_cora_draws_the_neighbourhood_of_the_selected_node(demo_env):
+    at = _page("pages/graphs.py")
+    at.radio(key="graph_data").set_value("Cora").run()
+    _ok(at)
+    assert "2,708 nodes, 7 classes" in at.caption[0].value and "within two hops of node 0" in at.caption[0].value
+    first = _metrics(at)
+    at.number_input(key="graph_node").set_value(1000).run()
+    second = _metrics(_ok(at))
+    assert "within two hops of node 1000" in at.caption[0].value and "Node 1000: predicted" in second
+    assert second["Test accuracy"] == first["Test accuracy"]
+    graph = gm.node_split("cora").graph
+    near = gm.neighbourhood(graph, 1000)
+    assert near[0] == 1000 and len(near) == len(set(near)) <= 120
+    one_hop = set(graph.target[graph.source == 1000].tolist())
+    assert set(near[1:1 + len(one_hop)]) == one_hop  # nearest first
+
+
+def test_mutag_molecule_prediction_follows_the_chosen_molecule(demo_env):
+    from common import load_rebuildable
+
+    at = _page("pages/graphs.py")
+    at.radio(key="graph_data").set_value("MUTAG molecules").run()
+    _ok(at)
+    _, info = load_rebuildable(demo_env / gm.GIN)
+    labels = gm.load_tu("MUTAG").labels
+    captions = set()
+    for position in (1, 2, 5):
+        at.number_input(key="mutag_molecule").set_value(position).run()
+        metrics = _metrics(_ok(at))
+        index = info["test"][position - 1]
+        assert metrics["True"] == gm.CLASS_NAMES["mutag"][labels[index]]
+        assert metrics["Predicted"] in gm.CLASS_NAMES["mutag"]
+        assert at.get("vega_lite_chart")[0].proto.spec.count(f"MUTAG molecule {index}") == 1
+        captions.add(at.caption[0].value)
+    assert len(captions) > 1  # atom and bond counts differ between molecules
+
+
+def test_missing_data_is_a_message_and_the_bundled_karate_club_still_builds(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path / "zoo"))
+    monkeypatch.setenv("TFMODELS_DATA_DIR", str(tmp_path / "data"))
+    at = _page("pages/graphs.py")
+    assert [b.label for b in at.button] == [f"Build {KARATE_GCN}"] and not at.metric
+    at.button(key=f"build-{KARATE_GCN}").click().run()  # the page's own settings: seconds
+    _ok(at)
+    assert (tmp_path / "zoo" / KARATE_GCN / "done.json").exists() and "Test accuracy" in _metrics(at)
+    for choice, path in (("Cora", "planetoid/ind.cora.graph"), ("MUTAG molecules", "tu/MUTAG")):
+        at.radio(key="graph_data").set_value(choice).run()
+        assert not at.exception and not at.error and not at.button and not at.metric
+        assert str(tmp_path / "data" / path) in at.warning[0].value

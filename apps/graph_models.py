@@ -1,0 +1,146 @@
+"""The Graphs page's own small GNNs and the drawing of graphs. Plain functions over
+the public ``tfmodels`` API (no widgets), so the tests build tiny versions the same
+way the page's "Build" buttons do.
+
+Node classification (full batch, :func:`tfmodels.models.gnn.tasks.fit_nodes`): a GCN
+and a GAT on the karate club (bundled with networkx) and on Cora. Graph
+classification (:func:`tfmodels.models.gnn.tasks.fit_graphs`): a GIN on MUTAG. Every
+``build_*(directory, progress, **settings)`` trains in seconds and saves with
+:func:`common.save_rebuildable`.
+"""
+import altair as alt
+import numpy as np
+import pandas as pd
+
+import tfmodels
+from common import save_rebuildable
+from tfmodels._keras import tf
+from tfmodels.data.graphs import karate_club, load_planetoid, load_tu
+from tfmodels.models.gnn.tasks import fit_graphs, fit_nodes
+
+NODE_DATA = {"karate": ("Karate club", None), "cora": ("Cora", ("planetoid/ind.cora.graph", "Cora (Planetoid)"))}
+MUTAG = ("tu/MUTAG", "MUTAG (TU format)")
+GIN = "demo_mutag_gin"
+CLASS_NAMES = {"karate": ["Mr. Hi", "Officer"],
+               "cora": ["Case_Based", "Genetic_Algorithms", "Neural_Networks", "Probabilistic_Methods",
+                        "Reinforcement_Learning", "Rule_Learning", "Theory"],
+               "mutag": ["not mutagenic", "mutagenic"]}
+ATOMS = ["C", "N", "O", "F", "I", "Cl", "Br"]  # MUTAG's node labels, in order
+
+
+NODE_MODELS = {"gcn": {"epochs": 100, "learning_rate": 0.01}, "gat": {"epochs": 60, "learning_rate": 0.005}}
+
+
+def node_model_name(dataset: str, model: str) -> str:
+    return f"demo_{dataset}_{model}"
+
+
+def node_split(dataset: str, data_dir=None):
+    return karate_club() if dataset == "karate" else load_planetoid("cora", data_dir)
+
+
+def build_node_model(directory, progress, *, dataset="karate", model="gcn", epochs=100, learning_rate=0.01,
+                     data_dir=None, **model_kwargs):
+    """A GCN (``model="gcn"``) or GAT (``"gat"``) trained full-batch on ``dataset``'s
+    train nodes, keeping the best validation epoch (the page uses ``NODE_MODELS[model]``)."""
+    split = node_split(dataset, data_dir)
+    kwargs = {"input_shape": [split.graph.node_features.shape[1]], "num_classes": split.num_classes, **model_kwargs}
+    progress(0.05, f"training a {model.upper()} on {dataset}, {epochs} epochs")
+    net = tfmodels.build(model, **kwargs)
+    result = fit_nodes(net, split, epochs=epochs, learning_rate=learning_rate)
+    save_rebuildable(directory, net, model, kwargs, test_accuracy=result["test_accuracy"],
+                     title=f"{model.upper()}, {net.count_params():,} parameters, {epochs} full-batch epochs")
+    progress(1.0, "saved")
+
+
+def build_gin(directory, progress, *, epochs=40, hidden_units=32, num_layers=3, batch_size=32, data_dir=None):
+    """A GIN on MUTAG's first of 10 stratified folds (169 training molecules, 19 test)."""
+    collection = load_tu("MUTAG", data_dir)
+    train, test = collection.folds(10)[0]
+    kwargs = {"input_shape": [collection.graphs[0].node_features.shape[1]], "num_classes": collection.num_classes,
+              "hidden_units": hidden_units, "num_layers": num_layers}
+    progress(0.05, f"training a GIN on {len(train)} molecules, {epochs} epochs")
+    net = tfmodels.build("gin", **kwargs)
+    curve = fit_graphs(net, collection, train, test, epochs=epochs, batch_size=batch_size)
+    save_rebuildable(directory, net, "gin", kwargs, test=[int(i) for i in test], test_accuracy=float(curve[-1]),
+                     title=f"GIN, {num_layers} layers of {hidden_units}, {net.count_params():,} parameters")
+    progress(1.0, "saved")
+
+
+def predict_nodes(model, graph) -> np.ndarray:
+    """Class probabilities ``[N, C]`` of every node."""
+    return model(graph.inputs(), training=False).numpy()
+
+
+def predict_graph(model, graph) -> np.ndarray:
+    """Class probabilities ``[C]`` of one molecule."""
+    return model(graph.inputs(with_graph_ids=True), training=False).numpy()[0]
+
+
+def gat_attention(model, graph) -> tuple:
+    """The first GAT layer's attention: ``(source, target, weight)`` over the edges the
+    layer attends to (the graph's plus a self-loop per node), weight averaged over heads.
+
+    Each node's weights over its incoming edges sum to one. TF-GNN's GATv2 layer does
+    not return its coefficients, so they are recomputed here from the layer's own
+    weights (query, value, logits), exactly as ``GATv2Conv.convolve`` does at inference.
+    """
+    from tensorflow_gnn.models.gat_v2.layers import GATv2Conv
+
+    conv = next(m for m in model.get_layer("gat_0").submodules if isinstance(m, GATv2Conv))
+    loops = np.arange(graph.num_nodes, dtype=np.int32)
+    source, target = np.concatenate([graph.source, loops]), np.concatenate([graph.target, loops])
+    x = tf.constant(graph.node_features, tf.float32)
+    query, value = conv._split_heads(conv._w_query(x)), conv._split_heads(conv._w_sender_node(x))
+    logits = conv._attention_logits_fn(conv._attention_activation(tf.gather(query, target) + tf.gather(value, source)))
+    logits = logits - tf.gather(tf.math.unsorted_segment_max(logits, target, graph.num_nodes), target)
+    weights = tf.exp(logits)
+    weights /= tf.gather(tf.math.unsorted_segment_sum(weights, target, graph.num_nodes), target)
+    return source, target, tf.reduce_mean(weights, -1).numpy()
+
+
+def neighbourhood(graph, node: int, hops: int = 2, limit: int = 120) -> np.ndarray:
+    """Nodes within ``hops`` of ``node`` (``node`` first), nearest first, at most ``limit``."""
+    keep, frontier = [node], {node}
+    for _ in range(hops):
+        frontier = set(graph.target[np.isin(graph.source, list(frontier))].tolist()) - set(keep)
+        keep += sorted(frontier)
+    return np.array(keep[:limit])
+
+
+def layout(graph, nodes, seed: int = 0) -> dict:
+    """networkx spring layout (fixed seed) of the subgraph on ``nodes``: {node: (x, y)}."""
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(int(n) for n in nodes)
+    inside = np.isin(graph.source, nodes) & np.isin(graph.target, nodes)
+    g.add_edges_from(zip(graph.source[inside].tolist(), graph.target[inside].tolist()))
+    return {n: tuple(p) for n, p in nx.spring_layout(g, seed=seed).items()}
+
+
+def graph_chart(graph, positions: dict, node_frame: pd.DataFrame, colour: str, *, title: str,
+                edges: pd.DataFrame | None = None, size: int = 120):
+    """Edges as lines and nodes as circles at ``positions``; nodes coloured by column
+    ``colour`` of ``node_frame`` (one row per node: ``node`` and any tooltip columns).
+    ``edges`` (``source``, ``target``, ``weight``) drawn on top, width and colour by weight."""
+    def segments(s, t):
+        return pd.DataFrame({"x": [positions[a][0] for a in s], "y": [positions[a][1] for a in s],
+                             "x2": [positions[b][0] for b in t], "y2": [positions[b][1] for b in t]})
+
+    inside = np.isin(graph.source, list(positions)) & np.isin(graph.target, list(positions))
+    axis = alt.Axis(labels=False, ticks=False, title=None, grid=False)
+    base = alt.Chart(segments(graph.source[inside], graph.target[inside])).mark_rule(color="#ccc").encode(
+        x=alt.X("x:Q", axis=axis), y=alt.Y("y:Q", axis=axis), x2="x2:Q", y2="y2:Q")
+    layers = [base]
+    if edges is not None and len(edges):
+        frame = segments(edges["source"], edges["target"]).assign(weight=edges["weight"].to_numpy())
+        layers.append(alt.Chart(frame).mark_rule().encode(
+            x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q", strokeWidth=alt.StrokeWidth("weight:Q", scale=alt.Scale(range=[1, 8])),
+            color=alt.Color("weight:Q", scale=alt.Scale(scheme="reds"), title="attention"),
+            tooltip=[alt.Tooltip("weight:Q", format=".3f")]))
+    nodes = node_frame.assign(x=[positions[n][0] for n in node_frame["node"]],
+                              y=[positions[n][1] for n in node_frame["node"]])
+    layers.append(alt.Chart(nodes).mark_circle(size=size, opacity=1, stroke="black", strokeWidth=0.5).encode(
+        x="x:Q", y="y:Q", color=alt.Color(f"{colour}:N", title=colour), tooltip=list(node_frame.columns)))
+    return alt.layer(*layers).properties(title=title, height=360)
