@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/text.py", title="Text", icon="📜"),
     st.Page("pages/embeddings.py", title="Embeddings", icon="🔤"),
     st.Page("pages/autoencoders.py", title="Autoencoders", icon="🌀"),
+    st.Page("pages/graphs.py", title="Graphs", icon="🕸️"),
 ]
 
 st.navigation(PAGES).run()
