@@ -1,5 +1,6 @@
-"""Draw, upload or pick a digit; compare the float Keras model with its int8 TFLite
-twin running on the edge kit, with latency and file sizes."""
+"""Vision on digits: draw, upload or pick a digit and compare the float Keras model with
+its int8 TFLite twin on the edge kit (latency, sizes); a localizer's box and a U-Net's
+masks drawn over canvases made from the bundled digits."""
 import io
 from pathlib import Path
 
@@ -7,8 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from common import (MAX_UPLOAD_BYTES, artifacts, build_defaults_button, edge_model, guarded,
-                    keras_model, test_split, timed, to_mnist_frame)
+import vision_models as vm
+from common import (MAX_UPLOAD_BYTES, artifacts, build_defaults_button, demo_artifact, edge_model, guarded,
+                    keras_model, load_rebuildable, test_split, timed, to_mnist_frame)
 
 
 def digit_artifacts() -> list[dict]:
@@ -35,7 +37,7 @@ def read_upload(upload) -> np.ndarray | None:
 
 
 def choose_input(dataset: str):
-    source = st.radio("Input", ["Test image", "Draw", "Upload"], horizontal=True)
+    source = st.radio("Input", ["Test image", "Draw", "Upload"], horizontal=True, key="vision_input")
     if source == "Test image":
         x, y = test_split(dataset)
         index = st.slider("Test image", 0, len(y) - 1, 0)
@@ -55,9 +57,7 @@ def choose_input(dataset: str):
     return read_upload(upload), None
 
 
-@guarded
-def page():
-    st.title("Digits: float model vs int8 on the device runtime")
+def classify():
     arts = digit_artifacts()
     if not arts:
         build_defaults_button()
@@ -90,6 +90,63 @@ def page():
                f"{modes['int8'].get('top1_agreement', float('nan')):.1%}, int8 accuracy "
                f"{modes['int8'].get('accuracy', float('nan')):.1%} vs float "
                f"{modes['int8'].get('keras_accuracy', float('nan')):.1%}.")
+
+
+def pick_canvas(splits):
+    x, y = splits.test
+    index = st.slider("Test canvas", 0, len(x) - 1, 0, key=f"{splits.info.name}_index",
+                      help=f"one of the {len(x)} test canvases, made from bundled test digits")
+    return x[index], {k: v[index] for k, v in y.items()} if isinstance(y, dict) else y[index]
+
+
+def localize():
+    from tfmodels.data.vision_tasks import box_iou
+
+    run_dir = demo_artifact(vm.LOCALIZER, vm.build_localizer, what="a small localizer (class + box)")
+    if run_dir is None:
+        return
+    model, info = load_rebuildable(run_dir)
+    image, truth = pick_canvas(vm.box_splits())
+    pred = model.predict(image[None], verbose=0)
+    box, probs = pred["box"][0], pred["class"][0]
+    left, right = st.columns([2, 1])
+    left.image(vm.draw_boxes(image, {"lime": truth["box"], "red": box}),
+               caption="green: true box · red: predicted box")
+    right.metric("prediction", int(probs.argmax()), f"{probs.max():.1%} confident", delta_color="off")
+    right.metric("box IoU", f"{box_iou(truth['box'][None], box[None])[0]:.2f}")
+    right.write(f"true label: **{int(truth['class'])}**")
+    st.caption(f"{info['title']}: test accuracy {info['test_accuracy']:.1%}, "
+               f"mean box IoU {info['test_mean_iou']:.2f}.")
+
+
+def segment():
+    from tfmodels.data.vision_tasks import segmentation_metrics
+
+    run_dir = demo_artifact(vm.SEGMENTER, vm.build_segmenter, what="a small U-Net (per-pixel digit labels)")
+    if run_dir is None:
+        return
+    model, info = load_rebuildable(run_dir)
+    image, truth = pick_canvas(vm.mask_splits())
+    labels = model.predict(image[None], verbose=0)[0].argmax(-1)
+    left, right = st.columns(2)
+    left.image(vm.overlay(image, labels), caption="predicted mask")
+    right.image(vm.overlay(image, truth), caption="true mask")
+    m = segmentation_metrics(truth[None], labels[None], len(vm.CLASS_NAMES))
+    cols = st.columns(3)
+    cols[0].metric("mean IoU", f"{m['mean_iou']:.2f}")
+    cols[1].metric("pixel accuracy", f"{m['pixel_accuracy']:.1%}")
+    cols[2].metric("digits found", " ".join(str(c - 1) for c in np.unique(labels) if c > 0) or "none")
+    st.caption(f"Each digit class has its own colour. {info['title']}: test mean IoU {info['test_mean_iou']:.2f}.")
+
+
+TASKS = {"Classify": classify, "Localize": localize, "Segment": segment}
+
+
+@guarded
+def page():
+    st.title("Vision: digits")
+    task = st.radio("Task", list(TASKS), horizontal=True, label_visibility="collapsed", key="vision_task")
+    TASKS[task]()
 
 
 page()

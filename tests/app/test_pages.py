@@ -1,11 +1,36 @@
-"""Each page rendered headless with Streamlit's AppTest."""
+"""The Vision and Model zoo pages rendered headless with Streamlit's AppTest."""
+import functools
 import io
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "apps" / "app.py")
+sys.path.insert(0, str(Path(APP).parent))
+
+import vision_models as vm  # noqa: E402
+
+TINY_VISION = {
+    vm.LOCALIZER: functools.partial(vm.build_localizer, filters=(4, 8, 8), dense_units=8, epochs=1),
+    vm.SEGMENTER: functools.partial(vm.build_segmenter, filters=4, depth=2, epochs=1),
+}
+
+
+@pytest.fixture(scope="module")
+def vision_env(zoo):
+    """The shared zoo plus the Vision page's demo models, tiny, built as its Build buttons do."""
+    from tfmodels.files import write_json
+
+    for name, build in TINY_VISION.items():
+        run_dir = zoo / name
+        if not (run_dir / "done.json").exists():
+            run_dir.mkdir(exist_ok=True)
+            build(run_dir, lambda fraction, text="": None)
+            write_json(run_dir / "done.json", {"name": name, "built": "test"})
+    return zoo
 
 
 def _app(page=None):
@@ -24,7 +49,7 @@ def _predictions(at):
 def test_digits_page_predicts_and_changes_with_the_image(app_env):
     at = _app()
     assert not at.exception and not at.error
-    assert at.title[0].value.startswith("Digits")
+    assert at.title[0].value == "Vision: digits"
     first = _predictions(at)
     assert len(first) == 2  # float and int8
     from tfmodels.data import load_arrays
@@ -39,7 +64,7 @@ def test_digits_page_predicts_and_changes_with_the_image(app_env):
 
 def test_upload_mode_shows_an_uploader_without_error(app_env):
     at = _app()
-    at.radio[0].set_value("Upload").run()
+    at.radio(key="vision_input").set_value("Upload").run()
     assert not at.exception
     assert len(at.get("file_uploader")) == 1
 
@@ -67,6 +92,70 @@ def test_read_upload_validates_type_and_size(app_env):
     Image.fromarray(img).save(buf, format="PNG")
     frame = digits.read_upload(Upload(buf.getvalue()))
     assert frame.shape == (28, 28, 1) and frame.max() > 0.9 and frame[0, 0, 0] == 0
+
+
+def _vision_task(task, monkeypatch, zoo):
+    monkeypatch.setenv("TFMODELS_ZOO", str(zoo))
+    at = _app()
+    at.radio(key="vision_task").set_value(task).run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    return at
+
+
+def _metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def _images(at) -> list:
+    return [el.proto.imgs[0].url for el in at.get("image")]
+
+
+def test_localize_draws_boxes_and_follows_the_canvas(vision_env, monkeypatch):
+    at = _vision_task("Localize", monkeypatch, vision_env)
+    first, images = _metrics(at), _images(at)
+    assert len(images) == 1 and "predicted box" in at.get("image")[0].proto.imgs[0].caption
+    assert first["prediction"] in [str(d) for d in range(10)]
+    assert 0.0 <= float(first["box IoU"]) <= 1.0
+    at.slider(key="digits-boxes_index").set_value(5).run()
+    assert not at.exception
+    assert _images(at) != images
+
+
+def test_segment_overlays_masks_with_iou(vision_env, monkeypatch):
+    at = _vision_task("Segment", monkeypatch, vision_env)
+    images = _images(at)
+    assert len(images) == 2  # predicted and true mask
+    assert 0.0 <= float(_metrics(at)["mean IoU"]) <= 1.0
+    at.slider(key="digits-masks_index").set_value(7).run()
+    assert not at.exception
+    assert _images(at)[1] != images[1]  # another true mask
+
+
+def test_vision_tasks_without_models_offer_to_build(tmp_path, monkeypatch):
+    for task, name in (("Localize", vm.LOCALIZER), ("Segment", vm.SEGMENTER)):
+        at = _vision_task(task, monkeypatch, tmp_path)
+        assert [b.label for b in at.button] == [f"Build {name}"]
+
+
+def test_box_drawing_and_mask_overlay_colour_the_right_pixels():
+    image = np.zeros((10, 10, 1), np.float32)
+    drawn = np.asarray(vm.draw_boxes(image, {"red": (0.0, 0.0, 0.5, 0.5)}))
+    z = vm.ZOOM
+    assert drawn.shape == (10 * z, 10 * z, 3)
+    assert tuple(drawn[0, 0]) == (255, 0, 0) and drawn[7 * z, 7 * z].max() == 0
+    labels = np.zeros((10, 10), int)
+    labels[2, 3] = 4  # digit 3
+    painted = vm.overlay(image, labels)
+    assert painted[2 * z, 3 * z].max() > 0 and painted[0, 0].max() == 0
+
+
+def test_canvases_come_from_the_bundled_digits():
+    boxes, masks = vm.box_splits(), vm.mask_splits()
+    assert boxes.info.input_shape == (40, 40, 1) and masks.info.input_shape == (*vm.MASK_CANVAS, 1)
+    assert boxes.info.splits["test"] == masks.info.splits["test"] == 270  # the digits test split
+    y0, x0, y1, x1 = boxes.test[1]["box"].T
+    assert np.all((0 <= y0) & (y0 < y1) & (y1 <= 1) & (0 <= x0) & (x0 < x1) & (x1 <= 1))
+    assert set(np.unique(masks.test[1])) <= set(range(11)) and masks.test[1].max() > 0
 
 
 def test_zoo_page_reads_the_reports(app_env):
