@@ -136,11 +136,13 @@ def graph_chart(graph, positions: dict, node_frame: pd.DataFrame, colour: str, *
     if edges is not None and len(edges):
         frame = segments(edges["source"], edges["target"]).assign(weight=edges["weight"].to_numpy())
         layers.append(alt.Chart(frame).mark_rule().encode(
-            x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q", strokeWidth=alt.StrokeWidth("weight:Q", scale=alt.Scale(range=[1, 8])),
+            x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q",
+            strokeWidth=alt.StrokeWidth("weight:Q", scale=alt.Scale(range=[1, 8])),
             color=alt.Color("weight:Q", scale=alt.Scale(scheme="reds"), title="attention"),
             tooltip=[alt.Tooltip("weight:Q", format=".3f")]))
     nodes = node_frame.assign(x=[positions[n][0] for n in node_frame["node"]],
                               y=[positions[n][1] for n in node_frame["node"]])
     layers.append(alt.Chart(nodes).mark_circle(size=size, opacity=1, stroke="black", strokeWidth=0.5).encode(
         x="x:Q", y="y:Q", color=alt.Color(f"{colour}:N", title=colour), tooltip=list(node_frame.columns)))
-    return alt.layer(*layers).properties(title=title, height=360)
+    # node classes and attention weights: a nominal and a quantitative colour scale
+    return alt.layer(*layers).resolve_scale(color="independent").properties(title=title, height=360)

@@ -85,7 +85,8 @@ def anomalies():
     scores = model.score(x)
     fpr, tpr, auc = am.roc(scores, y == held_out)
     left, right = st.columns([1, 2])
-    left.metric("ROC AUC", f"{auc:.3f}", help="probability that a random held-out digit scores above a random other one")
+    left.metric("ROC AUC", f"{auc:.3f}",
+                help="probability that a random held-out digit scores above a random other one")
     left.write(f"Anomaly score = reconstruction error (MSE). The autoencoder never saw a **{held_out}**; "
                f"the {int(np.sum(y == held_out))} test {held_out}s are the anomalies among {len(y)} digits.")
     right.altair_chart(roc_chart(fpr, tpr), width="stretch")

@@ -66,7 +66,8 @@ def node_classification(dataset: str):
         st.subheader(f"GAT attention of node {node} over its neighbours (first layer, mean of the heads)")
         st.dataframe(attention.rename(columns={"source": "neighbour"})[["neighbour", "weight"]],
                      hide_index=True)
-    shown = "the whole graph" if len(nodes) == graph.num_nodes else f"the {len(nodes)} nodes within two hops of node {node}"
+    shown = ("the whole graph" if len(nodes) == graph.num_nodes
+             else f"the {len(nodes)} nodes within two hops of node {node}")
     st.caption(f"{title}: {graph.num_nodes:,} nodes, {split.num_classes} classes, trained on {len(split.train)} "
                f"labelled nodes; drawn: {shown}. {info['title']}.")
 
