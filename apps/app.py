@@ -19,6 +19,7 @@ PAGES = [
     st.Page("pages/embeddings.py", title="Embeddings", icon="🔤"),
     st.Page("pages/autoencoders.py", title="Autoencoders", icon="🌀"),
     st.Page("pages/graphs.py", title="Graphs", icon="🕸️"),
+    st.Page("pages/train.py", title="Train", icon="🏋️"),
 ]
 
 st.navigation(PAGES).run()
