@@ -68,3 +68,50 @@ def test_train_page_trains_exports_and_lists_the_artifact(tmp_path, monkeypatch)
     assert set(art["export"]["modes"]) == {"float32", "int8"}
     zoo = _page("pages/zoo.py")
     assert list(zoo.dataframe[0].value["artifact"]) == ["mlp_digits_test"]
+
+
+# -- Edge -------------------------------------------------------------------------------
+
+def test_edge_page_shows_commands_and_the_deployment_report(app_env):
+    at = _page("pages/edge.py")
+    tflite = app_env / "seed_cnn_digits" / "tflite"
+    assert f"tfmodels-edge benchmark {tflite / 'model_int8.tflite'}" in at.code[0].value
+    assert 'pip install "./export[litert]"' in at.code[0].value
+    report = at.code[1].value
+    assert report.startswith("model_int8.tflite:") and "CONV_2D" in report and "tensor arena" in report
+    table = at.dataframe[0].value.set_index("mode")
+    assert table.loc["int8", "file KiB"] < table.loc["float32", "file KiB"]
+    assert table.loc["int8", "arena KiB"] > 0 and table.loc["int8", "builtin only"]
+    at.radio(key="edge_mode").set_value("float32").run()
+    assert "model_float32.tflite" in at.code[0].value and at.code[1].value.startswith("model_float32.tflite:")
+
+
+def test_edge_page_benchmarks_every_file_with_the_chosen_threads(app_env):
+    at = _page("pages/edge.py")
+    at.selectbox(key="edge_threads").set_value(2)
+    at.number_input(key="edge_runs").set_value(20).run()
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    result = at.dataframe[1].value.set_index("mode")
+    assert list(result.index) == ["float32", "int8"]
+    assert (result["threads"] == 2).all() and (result["runs"] == 20).all()
+    assert (result["p50_ms"] > 0).all() and (result["p50_ms"] <= result["p99_ms"]).all()
+
+
+def test_edge_page_says_when_a_file_is_corrupt(app_env, tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(app_env / "seed_cnn_digits", tmp_path / "broken")
+    int8 = tmp_path / "broken" / "tflite" / "model_int8.tflite"
+    int8.write_bytes(int8.read_bytes()[:1000])  # a half-copied file
+    monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
+    at = _page("pages/edge.py")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "cannot run `model_int8.tflite`" in at.error[0].value
+
+
+def test_edge_page_on_an_empty_zoo_offers_to_build(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
+    at = _page("pages/edge.py")
+    assert [b.label for b in at.button] == ["Build default models"]
