@@ -20,6 +20,7 @@ PAGES = [
     st.Page("pages/autoencoders.py", title="Autoencoders", icon="🌀"),
     st.Page("pages/graphs.py", title="Graphs", icon="🕸️"),
     st.Page("pages/train.py", title="Train", icon="🏋️"),
+    st.Page("pages/edge.py", title="Edge", icon="📟"),
 ]
 
 st.navigation(PAGES).run()
