@@ -119,11 +119,13 @@ def layout(graph, nodes, seed: int = 0) -> dict:
     return {n: tuple(p) for n, p in nx.spring_layout(g, seed=seed).items()}
 
 
-def graph_chart(graph, positions: dict, node_frame: pd.DataFrame, colour: str, *, title: str,
-                edges: pd.DataFrame | None = None, size: int = 120):
+def graph_chart(graph, positions: dict, node_frame: pd.DataFrame, colour: str, *, domain, title: str,
+                selected: int | None = None, edges: pd.DataFrame | None = None, size: int = 120):
     """Edges as lines and nodes as circles at ``positions``; nodes coloured by column
-    ``colour`` of ``node_frame`` (one row per node: ``node`` and any tooltip columns).
-    ``edges`` (``source``, ``target``, ``weight``) drawn on top, width and colour by weight."""
+    ``colour`` of ``node_frame`` (one row per node: ``node`` and any tooltip columns),
+    whose values are among ``domain`` (fixed, so two charts share their colours); the
+    ``selected`` node ringed. ``edges`` (``source``, ``target``, ``weight``) drawn on
+    top, width and colour by weight."""
     def segments(s, t):
         return pd.DataFrame({"x": [positions[a][0] for a in s], "y": [positions[a][1] for a in s],
                              "x2": [positions[b][0] for b in t], "y2": [positions[b][1] for b in t]})
@@ -137,12 +139,16 @@ def graph_chart(graph, positions: dict, node_frame: pd.DataFrame, colour: str, *
         frame = segments(edges["source"], edges["target"]).assign(weight=edges["weight"].to_numpy())
         layers.append(alt.Chart(frame).mark_rule().encode(
             x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q",
-            strokeWidth=alt.StrokeWidth("weight:Q", scale=alt.Scale(range=[1, 8])),
+            strokeWidth=alt.StrokeWidth("weight:Q", scale=alt.Scale(range=[1, 8]), legend=None),
             color=alt.Color("weight:Q", scale=alt.Scale(scheme="reds"), title="attention"),
             tooltip=[alt.Tooltip("weight:Q", format=".3f")]))
     nodes = node_frame.assign(x=[positions[n][0] for n in node_frame["node"]],
                               y=[positions[n][1] for n in node_frame["node"]])
-    layers.append(alt.Chart(nodes).mark_circle(size=size, opacity=1, stroke="black", strokeWidth=0.5).encode(
-        x="x:Q", y="y:Q", color=alt.Color(f"{colour}:N", title=colour), tooltip=list(node_frame.columns)))
+    layers.append(alt.Chart(nodes).mark_circle(size=size, opacity=1, stroke="black").encode(
+        x="x:Q", y="y:Q", color=alt.Color(f"{colour}:N", title=colour, legend=alt.Legend(orient="bottom", columns=2),
+                                          scale=alt.Scale(domain=list(domain), scheme="category10")),
+        strokeWidth=alt.condition(alt.datum.node == (-1 if selected is None else selected), alt.value(3),
+                                  alt.value(0.5)),
+        tooltip=list(node_frame.columns)))
     # node classes and attention weights: a nominal and a quantitative colour scale
     return alt.layer(*layers).resolve_scale(color="independent").properties(title=title, height=360)

@@ -57,8 +57,9 @@ def vae_samples_and_interpolation():
     left, mid, right = st.columns(3)
     with left:
         first, x1, y1 = pick_image("From test image", "vae_from", 0)
-    with mid:
-        second, x2, y2 = pick_image("To test image", "vae_to", 1)
+    _, labels = test_split("digits")
+    with mid:  # by default the first test image of another digit
+        second, x2, y2 = pick_image("To test image", "vae_to", int(np.flatnonzero(labels != labels[0])[0]))
     steps = right.slider("Steps", 3, 12, 8, key="vae_steps")
     if first == second:
         st.warning("Pick two different test images to interpolate between.")
