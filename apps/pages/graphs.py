@@ -55,8 +55,8 @@ def node_classification(dataset: str):
         attention = attention[attention["source"].isin(nodes)].sort_values("weight", ascending=False)
     left, right = st.columns(2)
     for col, colour in ((left, "predicted"), (right, "true")):
-        col.altair_chart(gm.graph_chart(graph, positions, frame, colour, title=f"{colour} class",
-                                        edges=attention), width="stretch")
+        col.altair_chart(gm.graph_chart(graph, positions, frame, colour, domain=names, title=f"{colour} class",
+                                        selected=node, edges=attention), width="stretch")
     cols = st.columns(3)
     cols[0].metric(f"Node {node}: predicted", names[predicted[node]], f"{probs[node].max():.1%}", delta_color="off")
     cols[1].metric(f"Node {node}: true", names[graph.node_labels[node]])
@@ -91,7 +91,8 @@ def molecules():
     positions = gm.layout(graph, np.arange(graph.num_nodes))
     frame = pd.DataFrame({"node": np.arange(graph.num_nodes), "atom": atoms})
     left, right = st.columns([2, 1])
-    left.altair_chart(gm.graph_chart(graph, positions, frame, "atom", title=f"MUTAG molecule {index}", size=200),
+    left.altair_chart(gm.graph_chart(graph, positions, frame, "atom", domain=gm.ATOMS,
+                                     title=f"MUTAG molecule {index}", size=200),
                       width="stretch")
     right.metric("Predicted", names[int(probs.argmax())], f"{probs.max():.1%}", delta_color="off")
     right.metric("True", names[int(collection.labels[index])])
