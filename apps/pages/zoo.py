@@ -1,8 +1,10 @@
 """Every trained artifact with its size, accuracy, latency and parity, from the reports."""
+import json
+
 import pandas as pd
 import streamlit as st
 
-from common import artifacts, build_defaults_button, guarded
+from common import artifacts, build_defaults_button, guarded, zoo_dir
 
 
 def rows() -> pd.DataFrame:
@@ -29,20 +31,34 @@ def rows() -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def demo_rows() -> pd.DataFrame:
+    """The pages' own small models (directories holding done.json) with their size on disk."""
+    out = []
+    for done in sorted(zoo_dir().glob("*/done.json")):
+        files = [f for f in done.parent.rglob("*") if f.is_file()]
+        out.append({"demo model": done.parent.name, "KiB on disk": sum(f.stat().st_size for f in files) / 1024,
+                    "built": json.loads(done.read_text()).get("built")})
+    return pd.DataFrame(out)
+
+
 @guarded
 def page():
     st.title("Model zoo")
     table = rows()
     if table.empty:
         build_defaults_button()
-        return
-    st.dataframe(table, hide_index=True, use_container_width=True)
-    left, right = st.columns(2)
-    left.subheader("Size vs accuracy")
-    left.scatter_chart(table, x="int8 KiB", y="int8 accuracy", color="artifact")
-    right.subheader("Latency: float32 vs int8 (LiteRT, 1 thread, ms)")
-    right.bar_chart(table.set_index("artifact")[["float32 ms", "int8 ms"]])
-    st.caption("All figures are read from each artifact's metrics.json and export_report.json.")
+    else:
+        st.dataframe(table, hide_index=True, width="stretch")
+        left, right = st.columns(2)
+        left.subheader("Size vs accuracy")
+        left.scatter_chart(table, x="int8 KiB", y="int8 accuracy", color="artifact")
+        right.subheader("Latency: float32 vs int8 (LiteRT, 1 thread, ms)")
+        right.bar_chart(table.set_index("artifact")[["float32 ms", "int8 ms"]], stack=False)
+        st.caption("All figures are read from each artifact's metrics.json and export_report.json.")
+    demos = demo_rows()
+    if not demos.empty:
+        st.subheader("The pages' demo models")
+        st.dataframe(demos, hide_index=True)
 
 
 page()

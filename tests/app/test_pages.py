@@ -165,6 +165,17 @@ def test_zoo_page_reads_the_reports(app_env):
     assert list(table["artifact"]) == ["seed_cnn_digits"]
     assert table["int8 KiB"][0] < table["float32 KiB"][0]
     assert table["family"][0] == "cnn"
+    assert table["parity"][0] in ("ok", "CHECK") and table["int8 ms"][0] > 0
+    assert len(at.get("vega_lite_chart")) == 2  # size vs accuracy, float vs int8 latency
+
+
+def test_zoo_page_lists_the_demo_models(vision_env, monkeypatch):
+    monkeypatch.setenv("TFMODELS_ZOO", str(vision_env))
+    at = _app("pages/zoo.py")
+    assert not at.exception and not at.error
+    demos = at.dataframe[1].value.set_index("demo model")
+    assert set(TINY_VISION) <= set(demos.index)
+    assert (demos.loc[list(TINY_VISION), "KiB on disk"] > 10).all()
 
 
 def test_empty_zoo_offers_to_build_defaults(tmp_path, monkeypatch):
