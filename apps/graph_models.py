@@ -78,8 +78,8 @@ def predict_graph(model, graph) -> np.ndarray:
 
 
 def gat_attention(model, graph) -> tuple:
-    """The first GAT layer's attention: ``(source, target, weight)`` over the edges the
-    layer attends to (the graph's plus a self-loop per node), weight averaged over heads.
+    """The first GAT layer's attention: ``(source, target, weights [E, heads])`` over the
+    edges the layer attends to (the graph's plus a self-loop per node).
 
     Each node's weights over its incoming edges sum to one. TF-GNN's GATv2 layer does
     not return its coefficients, so they are recomputed here from the layer's own
@@ -96,7 +96,7 @@ def gat_attention(model, graph) -> tuple:
     logits = logits - tf.gather(tf.math.unsorted_segment_max(logits, target, graph.num_nodes), target)
     weights = tf.exp(logits)
     weights /= tf.gather(tf.math.unsorted_segment_sum(weights, target, graph.num_nodes), target)
-    return source, target, tf.reduce_mean(weights, -1).numpy()
+    return source, target, weights.numpy()
 
 
 def neighbourhood(graph, node: int, hops: int = 2, limit: int = 120) -> np.ndarray:

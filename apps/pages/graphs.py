@@ -49,9 +49,10 @@ def node_classification(dataset: str):
                           "confidence": probs[nodes].max(1).round(3)})
     attention = None
     if kind == "gat":
-        source, target, weight = gm.gat_attention(model, graph)
+        source, target, weights = gm.gat_attention(model, graph)
         mine = target == node
-        attention = pd.DataFrame({"source": source[mine], "target": target[mine], "weight": weight[mine]})
+        attention = pd.DataFrame({"source": source[mine], "target": target[mine],
+                                  "weight": weights[mine].mean(1)})
         attention = attention[attention["source"].isin(nodes)].sort_values("weight", ascending=False)
     left, right = st.columns(2)
     for col, colour in ((left, "predicted"), (right, "true")):
