@@ -99,6 +99,9 @@ def pick_canvas(splits):
     return x[index], {k: v[index] for k, v in y.items()} if isinstance(y, dict) else y[index]
 
 
+MIN_DIGIT_PIXELS = 6  # fewer pixels of a label are stray, not a digit
+
+
 def localize():
     from tfmodels.data.vision_tasks import box_iou
 
@@ -135,7 +138,9 @@ def segment():
     cols = st.columns(3)
     cols[0].metric("mean IoU", f"{m['mean_iou']:.2f}")
     cols[1].metric("pixel accuracy", f"{m['pixel_accuracy']:.1%}")
-    cols[2].metric("digits found", " ".join(str(c - 1) for c in np.unique(labels) if c > 0) or "none")
+    pixels = np.bincount(labels.ravel(), minlength=len(vm.CLASS_NAMES))
+    found = [vm.CLASS_NAMES[c] for c in range(1, len(pixels)) if pixels[c] >= MIN_DIGIT_PIXELS]
+    cols[2].metric("digits found", " ".join(found) or "none", help=f"labels covering {MIN_DIGIT_PIXELS}+ pixels")
     st.caption(f"Each digit class has its own colour. {info['title']}: test mean IoU {info['test_mean_iou']:.2f}.")
 
 

@@ -28,7 +28,7 @@ def check_fits(model: str, info):
     try:
         return tfmodels.build(model, input_shape=info.input_shape, num_classes=info.num_classes)
     except ValueError as e:
-        st.warning(f"`{model}` cannot take {info.name}'s {'x'.join(map(str, info.input_shape))} images: "
+        st.warning(f"`{model}` cannot take the {'x'.join(map(str, info.input_shape))} images of {info.name}: "
                    f"{str(e).splitlines()[0]}. Pick another model or dataset.")
         return None
 
@@ -86,7 +86,7 @@ def page():
     if built is None:
         return
     st.caption(f"`{model}` ({tfmodels.get_spec(model).family}): {built.count_params():,} parameters for "
-               f"{info.name}'s {'x'.join(map(str, info.input_shape))} images, {info.num_classes} classes, "
+               f"{info.name}: {'x'.join(map(str, info.input_shape))} images, {info.num_classes} classes, "
                f"{info.splits['train']:,} training examples.")
     cols = st.columns(3)
     epochs = cols[0].number_input("Epochs", 1, 100, 5, key="train_epochs")

@@ -36,7 +36,7 @@ def test_train_page_says_when_a_model_cannot_take_the_data(tmp_path, monkeypatch
     at = _page("pages/train.py")
     at.selectbox(key="train_model").set_value("mobilenet_v2").run()
     assert not at.exception and not at.error
-    assert "cannot take digits's 28x28x1 images" in at.warning[0].value
+    assert "cannot take the 28x28x1 images of digits" in at.warning[0].value
     assert "at least 32x32" in at.warning[0].value
     assert not at.button  # nothing to train
 
