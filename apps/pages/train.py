@@ -6,10 +6,11 @@ import time
 import pandas as pd
 import streamlit as st
 
-from common import _artifacts, guarded, zoo_dir
+from common import _artifacts, data_dir, guarded, missing_data, zoo_dir
 
-DATASETS = {"digits": "bundled scikit-learn digits, 28x28", "usps": "USPS 16x16 (shared data)",
-            "mnist-test": "MNIST test digits, 28x28 (shared data)"}
+# name -> (description, folder under the data directory; None: bundled with the package)
+DATASETS = {"digits": ("bundled scikit-learn digits, 28x28", None), "usps": ("USPS digits, 16x16", "usps"),
+            "mnist-test": ("MNIST test digits, 28x28", "mnist")}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -53,12 +54,15 @@ def live_curve(epochs: int):
 
 def train_and_export(model: str, data: str, name: str, *, epochs: int, batch_size: int, learning_rate: float):
     from tfmodels import convert, train
+    from tfmodels.data import load_splits
 
     run_dir = zoo_dir() / name
     result = train.fit(model, data, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                       out_dir=run_dir, verbose=0, callbacks=[live_curve(epochs)])
+                       out_dir=run_dir, data_dir=data_dir(), verbose=0, callbacks=[live_curve(epochs)])
     with st.spinner("Exporting float32 and int8 TFLite (with parity and latency report)"):
-        report = convert.export(run_dir, modes=("float32", "int8"), latency_runs=20)
+        splits = load_splits(data, data_dir())  # given, so that export needs no TFMODELS_DATA_DIR
+        report = convert.export(run_dir, modes=("float32", "int8"), representative=splits.train[0],
+                                eval_data=splits.test, latency_runs=20)
     _artifacts.clear()
     modes = report["modes"]
     cols = st.columns(4)
@@ -79,9 +83,12 @@ def page():
     left, right = st.columns(2)
     models = classifiers()
     model = left.selectbox("Model", models, index=models.index("mlp"), key="train_model")
-    data = right.selectbox("Dataset", list(DATASETS), format_func=lambda d: f"{d}: {DATASETS[d]}",
+    data = right.selectbox("Dataset", list(DATASETS), format_func=lambda d: f"{d}: {DATASETS[d][0]}",
                            key="train_data")
-    info = tfmodels.data.info(data)
+    folder = DATASETS[data][1]
+    if folder and missing_data(folder, f"The {data} dataset"):
+        return
+    info = tfmodels.data.info(data, data_dir())
     built = check_fits(model, info)
     if built is None:
         return

@@ -29,6 +29,9 @@ def test_train_page_describes_the_chosen_model(tmp_path, monkeypatch):
     at.selectbox(key="train_model").set_value("seed_cnn").run()
     assert "`seed_cnn` (cnn): 36,054 parameters" in _captions(at)
     assert at.text_input[0].value.startswith("seed_cnn_digits_")
+    at.selectbox(key="train_model").set_value("mlp")
+    at.selectbox(key="train_data").set_value("usps").run()  # the shared data, 16x16
+    assert "for usps: 16x16x1 images, 10 classes" in _captions(at)
 
 
 def test_train_page_says_when_a_model_cannot_take_the_data(tmp_path, monkeypatch):
@@ -39,6 +42,16 @@ def test_train_page_says_when_a_model_cannot_take_the_data(tmp_path, monkeypatch
     assert "cannot take the 28x28x1 images of digits" in at.warning[0].value
     assert "at least 32x32" in at.warning[0].value
     assert not at.button  # nothing to train
+
+
+def test_train_page_says_where_missing_data_goes(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
+    monkeypatch.setenv("TFMODELS_DATA_DIR", str(tmp_path / "no-data"))
+    at = _page("pages/train.py")
+    at.selectbox(key="train_data").set_value("usps").run()
+    assert not at.exception and not at.error
+    assert f"`{tmp_path / 'no-data' / 'usps'}` is missing" in at.warning[0].value
+    assert not at.button
 
 
 def test_train_page_refuses_a_bad_name(tmp_path, monkeypatch):
