@@ -225,7 +225,7 @@ def test_onnx_matches_keras_and_times_like_litert(tiny):
 
 def test_onnx_without_its_packages_says_what_to_install(tiny, monkeypatch):
     monkeypatch.setitem(sys.modules, "tf2onnx", None)  # import now raises ImportError
-    with pytest.raises(ImportError, match=r"tfmodels\[bench\]"):
+    with pytest.raises(ImportError, match=r"tfmodels\[onnx\]"):
         tfonnx.to_onnx(tiny["model"])
 
 
