@@ -110,12 +110,17 @@ class EdgeModel:
         return outputs[0] if len(outputs) == 1 else outputs
 
     def _invoke(self, array: np.ndarray) -> list[np.ndarray]:
-        """Feed the single input, run, return the (dequantized) outputs; holds the lock throughout."""
+        """Feed the single input, run, return the (dequantized) outputs; holds the lock throughout.
+
+        Variable tensors are reset first: ops such as the fused LSTM keep their state in
+        them across invocations, and each predict() sample must start from zero state.
+        """
         with self._lock:
             detail = self._interpreter.get_input_details()[0]  # read here: another call may have resized it
             if tuple(detail["shape"]) != array.shape:  # only for free (-1) dimensions
                 self._interpreter.resize_tensor_input(detail["index"], array.shape)
                 self._interpreter.allocate_tensors()
+            self._interpreter.reset_all_variables()
             self._interpreter.set_tensor(detail["index"], array)
             self._interpreter.invoke()
             return [_dequantize(d, self._interpreter.get_tensor(d["index"])) for d in self.output_details]
@@ -144,6 +149,7 @@ class EdgeModel:
         results = []
         for feed in feeds:
             with self._lock:
+                self._interpreter.reset_all_variables()  # each sample starts from zero state, as in _invoke
                 results.append(runner(**feed))
         return {
             name: _dequantize(out_details[name], np.concatenate([r[name] for r in results]))

@@ -182,6 +182,24 @@ def test_two_input_model_runs_by_name_and_checks_names(m):
         model.predict(a)
 
 
+def test_each_sample_starts_from_zero_state_in_a_stateful_lstm(m):
+    """A non-unrolled LSTM at batch 1 converts to the fused op, which keeps h and c in
+    variable tensors across invocations; predict() and run() reset them per sample."""
+    tf.keras.utils.set_random_seed(0)
+    inputs = tf.keras.Input((5, 2), batch_size=1, name="series")
+    lstm = tf.keras.Model(inputs, tf.keras.layers.LSTM(3, name="lstm")(inputs))
+    lstm.set_weights([w * 3 for w in lstm.get_weights()])  # large weights: state matters
+    path = _convert(tf.lite.TFLiteConverter.from_keras_model(lstm), m["tmp"] / "lstm.tflite")
+    model = EdgeModel(path)
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in model.ops()
+    x = np.random.default_rng(0).normal(size=(4, 5, 2)).astype("float32")
+    expected = lstm.predict(x, verbose=0)
+    np.testing.assert_allclose(model.predict(x), expected, atol=1e-5)
+    np.testing.assert_allclose(model.predict(x[1]), expected[1:2], atol=1e-5)  # after x[3]'s state
+    (name,) = model.run(series=x)
+    np.testing.assert_allclose(model.run(series=x)[name], expected, atol=1e-5)
+
+
 def test_several_signatures_are_chosen_by_name(m):
     model, x = EdgeModel(m["signatures"]), np.array([[1.0, 2.0, 3.0]], np.float32)
     assert model.signatures == ["double", "square"]
