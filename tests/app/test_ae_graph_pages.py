@@ -82,7 +82,7 @@ def _images(at) -> list:
 
 
 def test_reconstruction_and_denoising_follow_the_image_and_the_noise(demo_env):
-    at = _ok(_page("pages/autoencoders.py"))
+    at = _ok(_page("views/autoencoders.py"))
     first = _metrics(at)
     assert set(first) == {"Reconstruction PSNR", "Noisy PSNR", "Denoised PSNR"}
     images = _images(at)
@@ -100,7 +100,7 @@ def test_reconstruction_and_denoising_follow_the_image_and_the_noise(demo_env):
 
 
 def test_vae_samples_follow_the_seed_and_equal_images_are_a_message(demo_env):
-    at = _page("pages/autoencoders.py")
+    at = _page("views/autoencoders.py")
     at.radio(key="ae_task").set_value("VAE").run()
     _ok(at)
     samples, interpolation = _images(at)
@@ -118,7 +118,7 @@ def test_anomaly_auc_matches_the_library_scores(demo_env):
     from sklearn.metrics import roc_auc_score
     from tfmodels.data import load_arrays
 
-    at = _page("pages/autoencoders.py")
+    at = _page("views/autoencoders.py")
     at.radio(key="ae_task").set_value("Anomaly detection").run()
     _ok(at)
     model, info = load_rebuildable(demo_env / am.ANOMALY)
@@ -141,7 +141,7 @@ def test_roc_and_psnr_helpers():
 
 def test_empty_zoo_offers_to_build_and_the_button_builds(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("pages/autoencoders.py")
+    at = _page("views/autoencoders.py")
     assert [b.label for b in at.button] == [f"Build {am.DENOISER}"] and not at.metric
     monkeypatch.setattr(am, "build_vae", TINY[am.VAE])  # the button builds a tiny one
     at.radio(key="ae_task").set_value("VAE").run()
@@ -156,7 +156,7 @@ def test_empty_zoo_offers_to_build_and_the_button_builds(tmp_path, monkeypatch):
 def test_karate_club_predicted_and_true_classes_and_the_selected_node(demo_env):
     from common import load_rebuildable
 
-    at = _ok(_page("pages/graphs.py"))
+    at = _ok(_page("views/graphs.py"))
     charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     # predicted beside true: the node layer of each drawing coloured by that column
     assert [c["layer"][-1]["encoding"]["color"]["field"] for c in charts] == ["predicted", "true"]
@@ -172,7 +172,7 @@ def test_karate_club_predicted_and_true_classes_and_the_selected_node(demo_env):
 
 
 def test_gat_attention_on_the_selected_nodes_edges(demo_env):
-    at = _page("pages/graphs.py")
+    at = _page("views/graphs.py")
     at.radio(key="graph_model").set_value("GAT").run()
     table = _ok(at).dataframe[0].value
     split = gm.karate_club()
@@ -207,7 +207,7 @@ def test_gat_attention_is_what_the_first_layer_computes(demo_env):
 
 
 def test_cora_draws_the_neighbourhood_of_the_selected_node(demo_env):
-    at = _page("pages/graphs.py")
+    at = _page("views/graphs.py")
     at.radio(key="graph_data").set_value("Cora").run()
     _ok(at)
     assert "2,708 nodes, 7 classes" in at.caption[0].value and "within two hops of node 0" in at.caption[0].value
@@ -226,7 +226,7 @@ def test_cora_draws_the_neighbourhood_of_the_selected_node(demo_env):
 def test_mutag_molecule_prediction_follows_the_chosen_molecule(demo_env):
     from common import load_rebuildable
 
-    at = _page("pages/graphs.py")
+    at = _page("views/graphs.py")
     at.radio(key="graph_data").set_value("MUTAG molecules").run()
     _ok(at)
     _, info = load_rebuildable(demo_env / gm.GIN)
@@ -246,7 +246,7 @@ def test_mutag_molecule_prediction_follows_the_chosen_molecule(demo_env):
 def test_missing_data_is_a_message_and_the_bundled_karate_club_still_builds(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path / "zoo"))
     monkeypatch.setenv("TFMODELS_DATA_DIR", str(tmp_path / "data"))
-    at = _page("pages/graphs.py")
+    at = _page("views/graphs.py")
     assert [b.label for b in at.button] == [f"Build {KARATE_GCN}"] and not at.metric
     at.button(key=f"build-{KARATE_GCN}").click().run()  # the page's own settings: seconds
     _ok(at)

@@ -72,7 +72,7 @@ def test_upload_mode_shows_an_uploader_without_error(app_env):
 def test_read_upload_validates_type_and_size(app_env):
     import sys
     sys.path.insert(0, str(Path(APP).parent))
-    sys.path.insert(0, str(Path(APP).parent / "pages"))
+    sys.path.insert(0, str(Path(APP).parent / "views"))
     from PIL import Image
 
     import digits
@@ -159,7 +159,7 @@ def test_canvases_come_from_the_bundled_digits():
 
 
 def test_zoo_page_reads_the_reports(app_env):
-    at = _app("pages/zoo.py")
+    at = _app("views/zoo.py")
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert list(table["artifact"]) == ["seed_cnn_digits"]
@@ -171,7 +171,7 @@ def test_zoo_page_reads_the_reports(app_env):
 
 def test_zoo_page_lists_the_demo_models(vision_env, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(vision_env))
-    at = _app("pages/zoo.py")
+    at = _app("views/zoo.py")
     assert not at.exception and not at.error
     demos = at.dataframe[1].value.set_index("demo model")
     assert set(TINY_VISION) <= set(demos.index)

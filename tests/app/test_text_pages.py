@@ -69,7 +69,7 @@ def _generated(at) -> str:
 
 
 def test_generation_continues_the_prompt_and_follows_every_input(text_env):
-    at = _page("pages/text.py")
+    at = _page("views/text.py")
     # 200 characters after the prompt (fewer only if an untrained model samples padding)
     assert 180 < len(_generated(at)) - len("ROMEO:\n") <= 200
     at.slider(key="text_length").set_value(60).run()
@@ -90,7 +90,7 @@ def test_generation_continues_the_prompt_and_follows_every_input(text_env):
 
 
 def test_empty_or_unknown_prompt_is_a_message(text_env):
-    at = _page("pages/text.py")
+    at = _page("views/text.py")
     at.text_area(key="text_prompt").set_value("").run()
     assert not at.exception and not at.code
     assert "Type a prompt" in at.warning[0].value
@@ -119,7 +119,7 @@ def test_streamed_chunks_equal_one_uninterrupted_run(text_env):
 
 
 def test_sentiment_shows_label_probability_and_attention(text_env):
-    at = _page("pages/text.py")
+    at = _page("views/text.py")
     at.radio(key="text_task").set_value("Sentiment").run()
     assert not at.exception and not at.error
     first = at.metric[0]
@@ -148,7 +148,7 @@ def test_attention_weights_cover_the_words_and_sum_to_one(text_env):
 
 
 def test_neighbours_change_with_the_word_and_unknown_words_get_close_spellings(text_env):
-    at = _page("pages/embeddings.py")
+    at = _page("views/embeddings.py")
     at.text_input(key="emb_word").set_value("citizen").run()
     assert not at.exception and not at.warning
     table = at.dataframe[0].value
@@ -167,7 +167,7 @@ def test_neighbours_change_with_the_word_and_unknown_words_get_close_spellings(t
 
 
 def test_analogy_and_projection(text_env):
-    at = _page("pages/embeddings.py")
+    at = _page("views/embeddings.py")
     at.radio(key="emb_section").set_value("Analogy").run()
     for key, word in (("emb_a", "citizen"), ("emb_b", "rome"), ("emb_c", "you")):
         at.text_input(key=key).set_value(word).run()
@@ -193,10 +193,10 @@ def test_analogy_and_projection(text_env):
 
 def test_empty_zoo_offers_to_build_and_the_button_builds(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("pages/text.py")
+    at = _page("views/text.py")
     assert [b.label for b in at.button] == [f"Build {tm.CHAR_LM}"] and "LSTM" in at.info[0].value
     monkeypatch.setattr(tm, "build_word_vectors", TINY[tm.WORD_VECTORS])  # the button builds a tiny one
-    at = _page("pages/embeddings.py")
+    at = _page("views/embeddings.py")
     assert not at.dataframe
     at.button(key=f"build-{tm.WORD_VECTORS}").click().run()
     assert not at.exception and not at.error
@@ -208,7 +208,7 @@ def test_empty_zoo_offers_to_build_and_the_button_builds(tmp_path, monkeypatch):
 def test_missing_data_says_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path / "zoo"))
     monkeypatch.setenv("TFMODELS_DATA_DIR", str(tmp_path / "data"))
-    at = _page("pages/embeddings.py")
+    at = _page("views/embeddings.py")
     assert not at.button and not at.error
     assert str(tmp_path / "data" / "tinyshakespeare" / "input.txt") in at.warning[0].value
     assert "TFMODELS_DATA_DIR" in at.warning[0].value

@@ -23,7 +23,7 @@ def _captions(at) -> str:
 
 def test_train_page_describes_the_chosen_model(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("pages/train.py")
+    at = _page("views/train.py")
     assert "mlp" in at.selectbox(key="train_model").options and "vit" in at.selectbox(key="train_model").options
     assert "`mlp` (mlp): 235,146 parameters" in _captions(at)
     at.selectbox(key="train_model").set_value("seed_cnn").run()
@@ -36,7 +36,7 @@ def test_train_page_describes_the_chosen_model(tmp_path, monkeypatch):
 
 def test_train_page_says_when_a_model_cannot_take_the_data(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("pages/train.py")
+    at = _page("views/train.py")
     at.selectbox(key="train_model").set_value("mobilenet_v2").run()
     assert not at.exception and not at.error
     assert "cannot take the 28x28x1 images of digits" in at.warning[0].value
@@ -47,7 +47,7 @@ def test_train_page_says_when_a_model_cannot_take_the_data(tmp_path, monkeypatch
 def test_train_page_says_where_missing_data_goes(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
     monkeypatch.setenv("TFMODELS_DATA_DIR", str(tmp_path / "no-data"))
-    at = _page("pages/train.py")
+    at = _page("views/train.py")
     at.selectbox(key="train_data").set_value("usps").run()
     assert not at.exception and not at.error
     assert f"`{tmp_path / 'no-data' / 'usps'}` is missing" in at.warning[0].value
@@ -56,7 +56,7 @@ def test_train_page_says_where_missing_data_goes(tmp_path, monkeypatch):
 
 def test_train_page_refuses_a_bad_name(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("pages/train.py")
+    at = _page("views/train.py")
     at.text_input[0].set_value("../escape").run()
     at.button[0].click().run()
     assert not at.exception and "Name the artifact" in at.warning[0].value
@@ -67,7 +67,7 @@ def test_train_page_trains_exports_and_lists_the_artifact(tmp_path, monkeypatch)
     import tfmodels.zoo
 
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("pages/train.py")
+    at = _page("views/train.py")
     at.number_input(key="train_epochs").set_value(1)
     at.number_input(key="train_batch").set_value(128)
     at.text_input[0].set_value("mlp_digits_test").run()
@@ -79,14 +79,14 @@ def test_train_page_trains_exports_and_lists_the_artifact(tmp_path, monkeypatch)
     assert art["name"] == "mlp_digits_test" and art["metrics"]["epochs"] == 1
     assert art["metrics"]["global_batch_size"] == 128
     assert set(art["export"]["modes"]) == {"float32", "int8"}
-    zoo = _page("pages/zoo.py")
+    zoo = _page("views/zoo.py")
     assert list(zoo.dataframe[0].value["artifact"]) == ["mlp_digits_test"]
 
 
 # -- Edge -------------------------------------------------------------------------------
 
 def test_edge_page_shows_commands_and_the_deployment_report(app_env):
-    at = _page("pages/edge.py")
+    at = _page("views/edge.py")
     tflite = app_env / "seed_cnn_digits" / "tflite"
     assert f"tfmodels-edge benchmark {tflite / 'model_int8.tflite'}" in at.code[0].value
     assert 'pip install "./export[litert]"' in at.code[0].value
@@ -100,7 +100,7 @@ def test_edge_page_shows_commands_and_the_deployment_report(app_env):
 
 
 def test_edge_page_benchmarks_every_file_with_the_chosen_threads(app_env):
-    at = _page("pages/edge.py")
+    at = _page("views/edge.py")
     at.selectbox(key="edge_threads").set_value(2)
     at.number_input(key="edge_runs").set_value(20).run()
     at.button[0].click().run()
@@ -118,7 +118,7 @@ def test_edge_page_says_when_a_file_is_corrupt(app_env, tmp_path, monkeypatch):
     int8 = tmp_path / "broken" / "tflite" / "model_int8.tflite"
     int8.write_bytes(int8.read_bytes()[:1000])  # a half-copied file
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("pages/edge.py")
+    at = _page("views/edge.py")
     at.button[0].click().run()
     assert not at.exception
     assert "cannot run `model_int8.tflite`" in at.error[0].value
@@ -126,5 +126,5 @@ def test_edge_page_says_when_a_file_is_corrupt(app_env, tmp_path, monkeypatch):
 
 def test_edge_page_on_an_empty_zoo_offers_to_build(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("pages/edge.py")
+    at = _page("views/edge.py")
     assert [b.label for b in at.button] == ["Build default models"]

@@ -71,7 +71,7 @@ def train_and_export(model: str, data: str, name: str, *, epochs: int, batch_siz
     cols[2].metric("float32 size", f"{modes['float32']['bytes'] / 1024:.1f} KiB")
     cols[3].metric("int8 size", f"{modes['int8']['bytes'] / 1024:.1f} KiB")
     st.success(f"Saved `{name}` in `{zoo_dir()}`; it is now on the Model zoo page.")
-    st.page_link("pages/zoo.py", label="Open the Model zoo", icon="📦")
+    st.page_link("views/zoo.py", label="Open the Model zoo", icon="📦")
     st.session_state.pop("train_stamp", None)  # the next run gets a fresh default name
 
 
