@@ -200,3 +200,15 @@ def test_vit_and_mixer_shapes_and_pooling_errors():
         tfmodels.build("vit", input_shape=(15, 15, 1))
     with pytest.raises(ValueError, match="pooling"):
         tfmodels.build("mlp_mixer", include_top=True, pooling=None)
+
+
+@pytest.mark.parametrize("name", ["vit", "mlp_mixer"])
+def test_vit_and_mixer_augment_only_in_training(name):
+    small = {"dim": 8, "depth": 1, "dropout": 0.0, **({"num_heads": 2, "mlp_dim": 16} if name == "vit" else {})}
+    plain, aug = tfmodels.build(name, **small), tfmodels.build(name, **small, augment="digits")
+    assert {"aug_shift", "aug_rotation"} <= {l.name for l in aug.layers}
+    assert aug.count_params() == plain.count_params()
+    aug.set_weights(plain.get_weights())
+    x = np.random.default_rng(0).random((4, 16, 16, 1), np.float32)
+    np.testing.assert_allclose(aug(x, training=False).numpy(), plain(x, training=False).numpy(), atol=1e-6)
+    assert np.abs(aug(x, training=True).numpy() - plain(x, training=True).numpy()).max() > 1e-4

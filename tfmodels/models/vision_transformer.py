@@ -1,6 +1,7 @@
 """Images as token sequences: Vision Transformer and MLP-Mixer classifiers."""
 from tfmodels._keras import keras, tf
 from tfmodels.layers import MLP, ClassToken, PatchEmbedding, PositionEmbedding, TransformerBlock
+from tfmodels.models._conv import image_inputs
 from tfmodels.models._heads import classifier_head
 from tfmodels.registry import register
 
@@ -59,6 +60,7 @@ def vit(
     depth: int = 4,
     num_heads: int = 4,
     mlp_dim: int = 128,
+    augment=None,
     name: str = "vit",
 ):
     """Vision Transformer (Dosovitskiy et al. 2021, "An Image is Worth 16x16 Words").
@@ -67,9 +69,11 @@ def vit(
     learned positions -> ``depth`` pre-norm blocks -> LayerNorm -> class token
     (``pooling="token"``) or average over patches -> head. Sized for 16x16 USPS
     digits by default (16 patches of 4x4). 136,906 parameters at the default size.
+    ``augment``: training-only augmentation as in the CNN builders (None, a preset name
+    or a dict); small ViTs need it more than CNNs do, lacking their built-in priors.
     """
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x = PatchEmbedding(patch_size, dim, name="patches")(inputs)
+    inputs, x = image_inputs(input_shape, augment)
+    x = PatchEmbedding(patch_size, dim, name="patches")(x)
     if pooling == "token":
         x = ClassToken(name="cls_token")(x)
     x = PositionEmbedding(x.shape[1], "learned", name="positions")(x)
@@ -97,16 +101,17 @@ def mlp_mixer(
     depth: int = 4,
     tokens_mlp_dim: int = 64,
     channels_mlp_dim: int = 128,
+    augment=None,
     name: str = "mlp_mixer",
 ):
     """MLP-Mixer (Tolstikhin et al. 2021): patches mixed by MLPs only, no attention.
 
     Patch embedding -> ``depth`` Mixer blocks (token-mixing MLP across patches,
     channel-mixing MLP across features, pre-norm residuals) -> LayerNorm -> average
-    over patches -> head. 77,706 parameters at the default size.
+    over patches -> head. 77,706 parameters at the default size. ``augment`` as in ``vit``.
     """
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x = PatchEmbedding(patch_size, dim, name="patches")(inputs)
+    inputs, x = image_inputs(input_shape, augment)
+    x = PatchEmbedding(patch_size, dim, name="patches")(x)
     for i in range(depth):
         x = MixerBlock(tokens_mlp_dim, channels_mlp_dim, dropout, name=f"mixer{i}")(x)
     x = layers.LayerNormalization(epsilon=1e-6, name="ln_f")(x)
