@@ -3,4 +3,27 @@
 
 Each benchmark module defines ``run(data_dir) -> dict`` returning flat or nested
 JSON-able figures; the runner adds the date, the machine and the wall time.
+
+Long benchmarks remeasure parts of themselves: ``TFMODELS_BENCH_ONLY=a,b`` names the
+sections (or models) to run again; the figures of the others are kept from the last
+results file, and each part records the date it was measured.
 """
+import json
+import os
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def only(valid) -> set[str]:
+    """The parts named in ``TFMODELS_BENCH_ONLY`` (empty: run everything); unknown names raise."""
+    named = set(filter(None, os.environ.get("TFMODELS_BENCH_ONLY", "").split(",")))
+    if named - set(valid):
+        raise ValueError(f"TFMODELS_BENCH_ONLY: unknown {sorted(named - set(valid))}; valid: {list(valid)}")
+    return named
+
+
+def previous(name: str) -> dict:
+    """The last ``results/NAME.json`` (empty if none), its ``_meta`` included."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else {}

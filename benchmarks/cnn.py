@@ -7,6 +7,9 @@ standard 2,007 test digits; its float32 and int8 TFLite files go through
 ``tfmodels.convert.export`` (LiteRT, builtin ops), which measures accuracy on the whole
 test split and batch-1 latency. ``TFMODELS_BENCH_CONFIG=quick`` runs fewer epochs and
 smaller widths (for a loaded machine); the JSON's ``config`` says which ran.
+``TFMODELS_BENCH_ONLY=vgg,transfer`` reruns those parts (classifier names, transfer,
+localization, segmentation, mobilenet_v2_224) and keeps the rest from the last results;
+each model entry and ``sections`` record the configuration and date they came from.
 """
 import os
 import tempfile
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+import benchmarks
 import tfmodels
 from tfmodels import convert, train
 from tfmodels._keras import keras, tf
@@ -246,28 +250,46 @@ def run(data_dir) -> dict:
     which = os.environ.get("TFMODELS_BENCH_CONFIG", "full")
     cfg = CONFIGS[which]
     side_tasks = ("mobilenet_v2_224", "localization", "segmentation")
-    pool = concurrent.futures.ProcessPoolExecutor(len(side_tasks), mp_context=multiprocessing.get_context("spawn"))
+    only = benchmarks.only((*cfg["classifiers"], "transfer", *side_tasks))
+    want = lambda part: not only or part in only  # noqa: E731
+    previous = benchmarks.previous("cnn") if only else {}
+    previous.pop("_meta", None)
+    backbone = cfg["transfer_backbone"]
+    cfg = {**cfg, "classifiers": {n: c for n, c in cfg["classifiers"].items()
+                                  if want(n) or (n == backbone and want("transfer"))}}
+    side_tasks = [t for t in side_tasks if want(t)]
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    pool = concurrent.futures.ProcessPoolExecutor(max(1, len(side_tasks)),
+                                                  mp_context=multiprocessing.get_context("spawn"))
     futures = {t: pool.submit(_in_process, t, which) for t in side_tasks}
+    out = dict(previous)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         models, trained = _classifiers(cfg, tmp)
+        models = {**previous.get("models", {}), **{n: m | {"config": which, "date": now} for n, m in models.items()}}
         best = max(models, key=lambda n: models[n]["test_accuracy"])
-        out = {
+        out |= {
             "models": models,
             "best_model": best,
             "best_test_error": 1 - models[best]["test_accuracy"],
             "max_int8_accuracy_drop": max(m["test_accuracy"] - m["int8_test_accuracy"]
                                           for m in models.values()),
         }
-        _stage(out, "transfer", _transfer, cfg, trained[cfg["transfer_backbone"]])
-        _stage(out, "localization", futures["localization"].result)
-        _stage(out, "segmentation", futures["segmentation"].result)
-        mnv2 = {}
-        _stage(mnv2, "mobilenet_v2_224", futures["mobilenet_v2_224"].result)
+        if want("transfer"):
+            _stage(out, "transfer", _transfer, cfg, trained[backbone])
+        for task in ("localization", "segmentation"):
+            if task in futures:
+                _stage(out, task, futures[task].result)
+        if "mobilenet_v2_224" in futures:
+            mnv2 = {}
+            _stage(mnv2, "mobilenet_v2_224", futures["mobilenet_v2_224"].result)
+            out["mobilenet_v2_int8_latency_ratio"] = mnv2.get("latency_ratio_2t")
+            out["mobilenet_v2_224"] = mnv2
         pool.shutdown()
-        out["mobilenet_v2_int8_latency_ratio"] = mnv2.get("latency_ratio_2t")
-        out["mobilenet_v2_224"] = mnv2
-    out["config"] = {
+    out["sections"] = {**previous.get("sections", {}),
+                       **{part: f"{now} ({which})" for part in (*cfg["classifiers"], *side_tasks)},
+                       **({"transfer": f"{now} ({which})"} if want("transfer") else {})}
+    config = {
         "name": which, **{k: v for k, v in cfg.items() if k != "classifiers"},
         "classifiers": {n: {"builder_kwargs": kw, "input_size": s, "epochs": e}
                         for n, (kw, s, e) in cfg["classifiers"].items()},
@@ -277,4 +299,8 @@ def run(data_dir) -> dict:
         "threads_note": "machine shared with other jobs during the run; localization, segmentation "
                         "and the MobileNetV2-224 latency ran in parallel processes beside the classifiers",
     }
+    if only:  # a partial rerun: the earlier configuration stands, with these classifiers' settings
+        kept = previous.get("config", {})
+        config = {**kept, "classifiers": {**kept.get("classifiers", {}), **config["classifiers"]}}
+    out["config"] = config
     return out

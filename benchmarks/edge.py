@@ -8,6 +8,9 @@ Keras; ONNX Runtime fp32 latency on the same input, same threads; the ratio Lite
 / ONNX Runtime fp32; the fastest runtime/mode and what accuracy it costs.
 
     python -m benchmarks edge        # writes benchmarks/results/edge.json
+    TFMODELS_BENCH_ONLY=resnet,lstm python -m benchmarks edge   # remeasure these, keep the rest
+
+Each model's entry carries the date it was measured.
 """
 import os
 import tempfile
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+import benchmarks
 import tfmodels
 from tfmodels import convert, train
 from tfmodels._keras import keras
@@ -33,8 +37,11 @@ CONFIG = {
     "representative_samples": 300,
     "models": {
         "seed_cnn": {"data": "digits", "epochs": 8, "batch_size": 32},
-        "mobilenet_v2": {"data": "usps", "epochs": 3, "batch_size": 64, "kwargs": {"stem_strides": 1}},
-        "resnet": {"data": "usps", "epochs": 3, "batch_size": 64},
+        # the CNN benchmark's quick settings: 3 epochs at a constant rate left both at ~20%
+        "mobilenet_v2": {"data": "usps", "epochs": 6, "batch_size": 64, "learning_rate": 2e-3,
+                         "schedule": "cosine", "kwargs": {"alpha": 0.35, "stem_strides": 1}},
+        "resnet": {"data": "usps", "epochs": 6, "batch_size": 64, "learning_rate": 2e-3,
+                   "schedule": "cosine", "kwargs": {"depth": 8}},
         "lstm": {"data": "sentiment", "epochs": 4, "batch_size": 32},
         "transformer_encoder": {"data": "sentiment", "epochs": 4, "batch_size": 32},
         "conv_autoencoder": {"data": "digits", "epochs": 10, "batch_size": 32, "task": "reconstruction"},
@@ -60,6 +67,7 @@ def _train_standard(name, cfg, data_dir):
         splits = make_splits(f"{cfg['data']}-reconstruction", *[(s[0], s[0]) for s in (splits.train, splits.val, splits.test)],
                              task="regression")
     result = train.fit(name, splits, epochs=cfg["epochs"], batch_size=cfg["batch_size"], verbose=0,
+                       learning_rate=cfg.get("learning_rate", 1e-3), schedule=cfg.get("schedule"),
                        model_kwargs=cfg.get("kwargs"))
     model = result.model
     x_test, y_test = splits.test
@@ -241,11 +249,20 @@ def _summarize(entry, cfg):
             entry[f"litert_int8_over_onnxruntime_fp32_{t}t"] = int8[f"litert_p50_ms_{t}t"] / onnx
 
 
+def _previous_models(names) -> dict:
+    """Entries of the models not being remeasured, from the last results file."""
+    previous = benchmarks.previous("edge")
+    date = previous.get("_meta", {}).get("date")
+    return {n: {"date": date, **e} for n, e in previous.get("models", {}).items() if n not in names}
+
+
 def run(data_dir=None, only=None) -> dict:
     cfg = CONFIG
-    names = list(cfg["models"]) if only is None else list(only)
+    only = only or benchmarks.only(cfg["models"])
+    names = [n for n in cfg["models"] if n in only] if only else list(cfg["models"])
     registered = {s.name for s in tfmodels.list_models()}
-    result = {"config": cfg, "models": {}, "missing": [n for n in names if n not in registered], "errors": {}}
+    kept = _previous_models(names) if only else {}
+    result = {"config": cfg, "models": kept, "missing": [n for n in names if n not in registered], "errors": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             if name not in registered:
@@ -259,11 +276,13 @@ def run(data_dir=None, only=None) -> dict:
                 entry = _measure(name, item, cfg, Path(tmp))
                 entry["train_seconds"] = round(train_s, 1)
                 entry["seconds"] = round(time.perf_counter() - start, 1)
+                entry["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
                 result["models"][name] = entry
             except Exception as e:
                 result["errors"][name] = f"{type(e).__name__}: {e}"[:800]
                 traceback.print_exc()
             print(f"edge: {name} done in {time.perf_counter() - start:.0f}s", flush=True)
+    result["models"] = {n: result["models"][n] for n in cfg["models"] if n in result["models"]}
     cnn = [n for n in ("seed_cnn", "mobilenet_v2", "resnet") if n in result["models"]]
     result["cnn_int8_at_least_as_fast_as_onnxruntime_fp32"] = _cnn_verdict(result, cnn)
     return result

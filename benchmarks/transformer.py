@@ -17,14 +17,13 @@ Every figure is measured in this run, references included:
 attention) and keeps the other sections' figures from the existing results file;
 ``sections`` records when each section was last measured.
 """
-import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+import benchmarks
 import tfmodels
 from tfmodels import convert, train
 from tfmodels._keras import keras, tf
@@ -42,7 +41,7 @@ SEQ2SEQ = dict(train_pairs=12000, val_pairs=1000, test_pairs=1000, epochs=10, ba
                learning_rate=1e-3, beam_width=4,
                model=dict(num_layers=2, num_heads=4, dim=128, mlp_dim=256, dropout=0.1))
 LSTM_SEQ2SEQ = dict(epochs=10, batch_size=64, learning_rate=2e-3)
-USPS = dict(epochs=30, batch_size=64, learning_rate=1e-3, schedule="cosine")
+USPS = dict(epochs=40, batch_size=64, learning_rate=1e-3, schedule="cosine", augment="digits")
 ATTENTION_LENGTHS = (64, 128, 256, 512, 1024)
 
 
@@ -240,7 +239,8 @@ def usps(data_dir, workdir):
     splits = load_splits("usps", data_dir)
     res, builtin = {}, {}
     for name, key in (("vit", "vit"), ("mlp_mixer", "mixer")):
-        r = train.fit(name, splits, verbose=0, **{k: USPS[k] for k in ("epochs", "batch_size", "learning_rate", "schedule")})
+        r = train.fit(name, splits, verbose=0, model_kwargs={"augment": USPS["augment"]},
+                      **{k: USPS[k] for k in ("epochs", "batch_size", "learning_rate", "schedule")})
         report = convert.export(r.model, Path(workdir) / name, modes=("float32", "int8"),
                                 representative=splits.train[0], eval_data=splits.test,
                                 parity_samples=len(splits.test[1]), latency_runs=50)
@@ -280,15 +280,12 @@ def attention_cost(heads=4, key_dim=32, runs=20):
 
 
 SECTIONS = ("gpt", "sentiment", "seq2seq", "usps", "attention")
-RESULTS = Path(__file__).parent / "results" / "transformer.json"
 
 
 def run(data_dir) -> dict:
-    only = set(filter(None, os.environ.get("TFMODELS_BENCH_ONLY", "").split(",")))
-    if only - set(SECTIONS):
-        raise ValueError(f"TFMODELS_BENCH_ONLY: unknown sections {sorted(only - set(SECTIONS))}; valid: {SECTIONS}")
+    only = benchmarks.only(SECTIONS)
     want = lambda part: not only or part in only  # noqa: E731
-    previous = json.loads(RESULTS.read_text()) if only and RESULTS.exists() else {}
+    previous = benchmarks.previous("transformer") if only else {}
     previous.pop("_meta", None)
     results, builtin = {"config": {"gpt": {**GPT, **GPT_TRAIN}, "sentiment": SENTIMENT,
                                    "lstm_sentiment": LSTM_SENTIMENT, "seq2seq": SEQ2SEQ,
