@@ -14,6 +14,7 @@ import benchmarks
 
 RESULTS = Path(__file__).parent / "results"
 HERE_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SETTINGS = ("TFMODELS_BENCH_CONFIG", "TFMODELS_BENCH_ONLY", "GNN_BENCH_QUICK")  # recorded in the command
 
 
 def available() -> list[str]:
@@ -42,7 +43,8 @@ def run_one(name: str, data_dir: str) -> dict:
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "wall_seconds": round(time.perf_counter() - start, 1),
-        "command": f"python -m benchmarks {name}",
+        "command": " ".join([*(f"{k}={os.environ[k]}" for k in SETTINGS if os.environ.get(k)),
+                             f"python -m benchmarks {name}"]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     tmp = RESULTS / f".{name}.json.tmp"
