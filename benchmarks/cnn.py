@@ -253,7 +253,8 @@ def run(data_dir) -> dict:
     only = benchmarks.only((*cfg["classifiers"], "transfer", *side_tasks))
     want = lambda part: not only or part in only  # noqa: E731
     previous = benchmarks.previous("cnn") if only else {}
-    previous.pop("_meta", None)
+    stamp = {"config": previous.get("config", {}).get("name"), "date": previous.pop("_meta", {}).get("date")}
+    previous["models"] = {n: {**stamp, **m} for n, m in previous.get("models", {}).items()}
     backbone = cfg["transfer_backbone"]
     cfg = {**cfg, "classifiers": {n: c for n, c in cfg["classifiers"].items()
                                   if want(n) or (n == backbone and want("transfer"))}}

@@ -4,15 +4,20 @@ GCN epoch time against PyTorch Geometric, TFLite export of two edge models.
 PyG runs in its own venv (``.venv-bench-pyg``: torch 2.13.0 CPU + torch_geometric),
 created on first use, on the same arrays (saved to .npz) in the same run.
 ``GNN_BENCH_QUICK=1`` runs the reduced configuration (recorded under "config").
+``TFMODELS_BENCH_ONLY=gat`` reruns the named parts (Cora models gcn, gat, graphsage, gin;
+pyg, link, edge, recommender, tu) and keeps the rest; ``sections`` dates each part.
 """
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
+
+import benchmarks
 
 ROOT = Path(__file__).resolve().parents[1]
 PYG_VENV = ROOT / ".venv-bench-pyg"
@@ -189,35 +194,58 @@ def recommender(config):
             "held_out_fraction": 0.2}
 
 
+PARTS = ("gcn", "gat", "graphsage", "gin", "pyg", "link", "edge", "recommender", "tu")
+
+
 def run(data_dir) -> dict:
     from tfmodels.data.graphs import load_planetoid
 
     config = QUICK if os.environ.get("GNN_BENCH_QUICK") else FULL
+    only = benchmarks.only(PARTS)
+    want = lambda part: not only or part in only  # noqa: E731
+    previous = benchmarks.previous("gnn") if only else {}
+    previous.pop("_meta", None)
+    out, details = dict(previous), dict(previous.get("details", {}))
     split, xs = load_planetoid("cora", data_dir, sparse=True)
-    pyg = pyg_gcn(split, config)
-    cora, gcn_times = cora_models(split, xs, config)
-    dense_times = tfgnn_gcn_time(split)
-    link = link_prediction(data_dir, config)
-    edge = export_edge_models(split, data_dir)
-    rec = recommender(config)
-    tu = tu_models(data_dir, config)
-    gcn_ms, pyg_ms = float(np.median(gcn_times)), float(np.median([r["epoch_ms"] for r in pyg]))
-    return {
-        "cora": cora,
-        "mutag": tu["mutag"], "proteins": tu["proteins"],
-        "link_prediction_auc": link["test_auc"], "link_prediction_ap": link["test_ap"],
-        "gcn_epoch_ms": gcn_ms, "pyg_gcn_epoch_ms": pyg_ms, "gcn_epoch_ratio_vs_pyg": gcn_ms / pyg_ms,
-        "tflite_max_abs_diff": max(e["modes"]["float32"]["max_abs_diff"] for e in edge.values()),
-        "details": {
-            "gcn_epoch_ms_variants": dense_times | {"fast_sparse": gcn_ms},
-            "pyg_runs": pyg, "pyg_test_accuracy_mean": float(np.mean([r["test_accuracy"] for r in pyg])),
-            "link_prediction": link, "tflite": edge, "recommender_davis": rec,
-            "published": {"cora_gcn": 0.815, "cora_gat": 0.830, "mutag_gin": 0.894, "proteins_gin": 0.762,
-                          "cora_gae_auc": 0.910},
-            "protocol": "Cora: Planetoid split, weights of the best validation-accuracy epoch; TU: stratified "
-                        "10-fold CV, cv_accuracy_* at the epoch with the best mean test accuracy over folds "
-                        "(GIN paper protocol), last-epoch figures beside; epoch time = one full-batch train "
-                        "step (forward, backward, Adam), median over seeds, both frameworks in this run.",
-        },
-        "config": config | {"quick": bool(os.environ.get("GNN_BENCH_QUICK"))},
+    cora_config = {**config, "cora_seeds": {m: n for m, n in config["cora_seeds"].items() if want(m)}}
+    if cora_config["cora_seeds"]:
+        cora, gcn_times = cora_models(split, xs, cora_config)
+        out["cora"] = {**previous.get("cora", {}), **cora}
+    if want("gcn"):
+        details["gcn_epoch_ms_variants"] = tfgnn_gcn_time(split) | {"fast_sparse": float(np.median(gcn_times))}
+        out["gcn_epoch_ms"] = float(np.median(gcn_times))
+    if want("pyg"):
+        pyg = pyg_gcn(split, config)
+        details |= {"pyg_runs": pyg, "pyg_test_accuracy_mean": float(np.mean([r["test_accuracy"] for r in pyg]))}
+        out["pyg_gcn_epoch_ms"] = float(np.median([r["epoch_ms"] for r in pyg]))
+    if want("gcn") or want("pyg"):
+        out["gcn_epoch_ratio_vs_pyg"] = out["gcn_epoch_ms"] / out["pyg_gcn_epoch_ms"]
+    if want("link"):
+        link = details["link_prediction"] = link_prediction(data_dir, config)
+        out |= {"link_prediction_auc": link["test_auc"], "link_prediction_ap": link["test_ap"]}
+    if want("edge"):
+        edge = details["tflite"] = export_edge_models(split, data_dir)
+        out["tflite_max_abs_diff"] = max(e["modes"]["float32"]["max_abs_diff"] for e in edge.values())
+    if want("recommender"):
+        details["recommender_davis"] = recommender(config)
+    if want("tu"):
+        tu = tu_models(data_dir, config)
+        out |= {"mutag": tu["mutag"], "proteins": tu["proteins"]}
+    details |= {
+        "published": {"cora_gcn": 0.815, "cora_gat": 0.830, "mutag_gin": 0.894, "proteins_gin": 0.762,
+                      "cora_gae_auc": 0.910},
+        "protocol": "Cora: Planetoid split, weights of the best validation-accuracy epoch; TU: stratified "
+                    "10-fold CV, cv_accuracy_* at the epoch with the best mean test accuracy over folds "
+                    "(GIN paper protocol), last-epoch figures beside; epoch time = one full-batch train "
+                    "step (forward, backward, Adam), median over seeds, both frameworks in this run.",
     }
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    quick = bool(os.environ.get("GNN_BENCH_QUICK"))
+    out["details"] = details
+    out["sections"] = {**previous.get("sections", {}),
+                       **{p: f"{now} ({'quick' if quick else 'full'})" for p in PARTS if want(p)}}
+    out["config"] = config | {"quick": quick}
+    if only:  # a partial rerun: the earlier configuration stands, with these Cora models' seeds
+        kept = previous.get("config", {})
+        out["config"] = {**kept, "cora_seeds": {**kept.get("cora_seeds", {}), **cora_config["cora_seeds"]}}
+    return out
