@@ -250,5 +250,7 @@ def run(data_dir) -> dict:
     out["config"] = config | {"quick": quick}
     if only:  # a partial rerun: the earlier configuration stands, with these Cora models' seeds
         kept = previous.get("config", {})
-        out["config"] = {**kept, "cora_seeds": {**kept.get("cora_seeds", {}), **cora_config["cora_seeds"]}}
+        out["config"] = {**kept, "cora_seeds": {**kept.get("cora_seeds", {}), **cora_config["cora_seeds"]},
+                         "note": "parts rerun since ran the configuration named in sections "
+                                 "(QUICK or FULL in benchmarks/gnn.py)"}
     return out
