@@ -2,18 +2,13 @@
 once into a temporary zoo by the same functions the pages' Build buttons call."""
 import functools
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-APPS = Path(__file__).resolve().parents[2] / "apps"
-sys.path.insert(0, str(APPS))
-
-import ae_models as am  # noqa: E402
-import graph_models as gm  # noqa: E402
+import helpers as app  # puts apps/ on sys.path
+import ae_models as am
+import graph_models as gm
 
 KARATE_GCN, KARATE_GAT = gm.node_model_name("karate", "gcn"), gm.node_model_name("karate", "gat")
 CORA_GCN, CORA_GAT = gm.node_model_name("cora", "gcn"), gm.node_model_name("cora", "gat")
@@ -30,23 +25,10 @@ TINY = {
 }
 
 
-def build_tiny(zoo: Path, name: str) -> Path:
-    """What the page's Build button does (common.demo_artifact), with tiny settings."""
-    from tfmodels.files import write_json
-
-    run_dir = zoo / name
-    run_dir.mkdir(parents=True)
-    TINY[name](run_dir, lambda fraction, text="": None)
-    write_json(run_dir / "done.json", {"name": name, "built": "test"})
-    return run_dir
-
-
 @pytest.fixture(scope="module")
 def demo_zoo(tmp_path_factory):
     zoo = tmp_path_factory.mktemp("ae_graph_zoo")
-    for name in TINY:
-        build_tiny(zoo, name)
-    return zoo
+    return app.build_zoo(zoo, TINY)
 
 
 @pytest.fixture
@@ -55,61 +37,38 @@ def demo_env(demo_zoo, monkeypatch):
     return demo_zoo
 
 
-def _page(page: str) -> AppTest:
-    at = AppTest.from_file(str(APPS / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _ok(at):
-    assert not at.exception and not at.error, (at.exception, at.error)
-    return at
-
-
-def _metrics(at) -> dict:
-    return {m.label: m.value for m in at.metric}
-
-
-def _images(at) -> list:
-    """The pixels of every st.image on the page (AppTest keeps them as media URLs)."""
-    return [el.proto.imgs[0].url for el in at.get("image")]
-
-
 # -- Autoencoders -----------------------------------------------------------------------
 
 
 def test_reconstruction_and_denoising_follow_the_image_and_the_noise(demo_env):
-    at = _ok(_page("views/autoencoders.py"))
-    first = _metrics(at)
+    at = app.ok(app.page("views/autoencoders.py"))
+    first = app.metrics(at)
     assert set(first) == {"Reconstruction PSNR", "Noisy PSNR", "Denoised PSNR"}
-    images = _images(at)
+    images = app.images(at)
     assert len(images) == 1
     at.slider(key="ae_noise").set_value(0.9).run()
-    noisier = _metrics(_ok(at))
+    noisier = app.metrics(app.ok(at))
     db = lambda m, k: float(m[k].split()[0])  # noqa: E731
     assert db(noisier, "Noisy PSNR") < db(first, "Noisy PSNR") - 3  # more noise, lower PSNR
     assert noisier["Reconstruction PSNR"] == first["Reconstruction PSNR"]  # the clean image did not change
     at.slider(key="ae_noise").set_value(0.0).run()
-    assert db(_metrics(_ok(at)), "Noisy PSNR") >= 100  # no noise: the noisy input is the image
+    assert db(app.metrics(app.ok(at)), "Noisy PSNR") >= 100  # no noise: the noisy input is the image
     at.number_input(key="ae_image").set_value(5).run()
-    assert _metrics(_ok(at))["Reconstruction PSNR"] != first["Reconstruction PSNR"]
-    assert _images(at) != images
+    assert app.metrics(app.ok(at))["Reconstruction PSNR"] != first["Reconstruction PSNR"]
+    assert app.images(at) != images
 
 
 def test_vae_samples_follow_the_seed_and_equal_images_are_a_message(demo_env):
-    at = _page("views/autoencoders.py")
+    at = app.page("views/autoencoders.py")
     at.radio(key="ae_task").set_value("VAE").run()
-    _ok(at)
-    samples, interpolation = _images(at)
+    app.ok(at)
+    samples, interpolation = app.images(at)
     at.number_input(key="vae_seed").set_value(7).run()
-    assert _images(_ok(at)) == [_images(at)[0], interpolation] and _images(at)[0] != samples
+    assert app.images(app.ok(at)) == [app.images(at)[0], interpolation] and app.images(at)[0] != samples
     at.number_input(key="vae_to").set_value(2).run()
-    assert _images(_ok(at))[1] != interpolation
+    assert app.images(app.ok(at))[1] != interpolation
     at.number_input(key="vae_to").set_value(0).run()  # the same image as "from"
-    assert not at.exception and len(_images(at)) == 1
+    assert not at.exception and len(app.images(at)) == 1
     assert "two different test images" in at.warning[0].value
 
 
@@ -118,16 +77,16 @@ def test_anomaly_auc_matches_the_library_scores(demo_env):
     from sklearn.metrics import roc_auc_score
     from tfmodels.data import load_arrays
 
-    at = _page("views/autoencoders.py")
+    at = app.page("views/autoencoders.py")
     at.radio(key="ae_task").set_value("Anomaly detection").run()
-    _ok(at)
+    app.ok(at)
     model, info = load_rebuildable(demo_env / am.ANOMALY)
     x, y = load_arrays("digits", "test")
     auc = roc_auc_score(y == info["held_out"], model.score(x))
-    assert _metrics(at)["ROC AUC"] == f"{auc:.3f}"
+    assert app.metrics(at)["ROC AUC"] == f"{auc:.3f}"
     assert len(at.get("vega_lite_chart")) == 1  # the ROC curve
     at.slider(key="anomaly_count").set_value(4).run()
-    assert _ok(at).get("image")[0].proto.imgs[0].caption.count("·") == 3
+    assert app.ok(at).get("image")[0].proto.imgs[0].caption.count("·") == 3
 
 
 def test_roc_and_psnr_helpers():
@@ -141,13 +100,13 @@ def test_roc_and_psnr_helpers():
 
 def test_empty_zoo_offers_to_build_and_the_button_builds(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("views/autoencoders.py")
+    at = app.page("views/autoencoders.py")
     assert [b.label for b in at.button] == [f"Build {am.DENOISER}"] and not at.metric
     monkeypatch.setattr(am, "build_vae", TINY[am.VAE])  # the button builds a tiny one
     at.radio(key="ae_task").set_value("VAE").run()
     at.button(key=f"build-{am.VAE}").click().run()
-    _ok(at)
-    assert (tmp_path / am.VAE / "done.json").exists() and len(_images(at)) == 2
+    app.ok(at)
+    assert (tmp_path / am.VAE / "done.json").exists() and len(app.images(at)) == 2
 
 
 # -- Graphs -----------------------------------------------------------------------------
@@ -156,32 +115,32 @@ def test_empty_zoo_offers_to_build_and_the_button_builds(tmp_path, monkeypatch):
 def test_karate_club_predicted_and_true_classes_and_the_selected_node(demo_env):
     from common import load_rebuildable
 
-    at = _ok(_page("views/graphs.py"))
+    at = app.ok(app.page("views/graphs.py"))
     charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     # predicted beside true: the node layer of each drawing coloured by that column
     assert [c["layer"][-1]["encoding"]["color"]["field"] for c in charts] == ["predicted", "true"]
-    metrics = _metrics(at)
+    metrics = app.metrics(at)
     _, info = load_rebuildable(demo_env / KARATE_GCN)
     # the reloaded weights give the accuracy the build measured
     assert metrics["Test accuracy"] == f"{info['test_accuracy']:.1%}"
     assert metrics["Node 0: true"] == "Mr. Hi"
     at.number_input(key="graph_node").set_value(33).run()
-    metrics = _metrics(_ok(at))
+    metrics = app.metrics(app.ok(at))
     assert metrics["Node 33: true"] == "Officer" and "Node 0: true" not in metrics
     assert "34 nodes, 2 classes" in at.caption[0].value and "the whole graph" in at.caption[0].value
 
 
 def test_gat_attention_on_the_selected_nodes_edges(demo_env):
-    at = _page("views/graphs.py")
+    at = app.page("views/graphs.py")
     at.radio(key="graph_model").set_value("GAT").run()
-    table = _ok(at).dataframe[0].value
+    table = app.ok(at).dataframe[0].value
     split = gm.karate_club()
     degree = lambda n: int(np.sum(split.graph.target == n))  # noqa: E731
     assert len(table) == degree(0) + 1  # its neighbours and itself
     assert set(table["neighbour"]) == {0, *split.graph.source[split.graph.target == 0].tolist()}
     assert table["weight"].sum() == pytest.approx(1.0, abs=1e-5) and table["weight"].is_monotonic_decreasing
     at.number_input(key="graph_node").set_value(11).run()  # node 11 has one neighbour
-    assert len(_ok(at).dataframe[0].value) == degree(11) + 1 == 2
+    assert len(app.ok(at).dataframe[0].value) == degree(11) + 1 == 2
 
 
 def test_gat_attention_is_what_the_first_layer_computes(demo_env):
@@ -207,13 +166,13 @@ def test_gat_attention_is_what_the_first_layer_computes(demo_env):
 
 
 def test_cora_draws_the_neighbourhood_of_the_selected_node(demo_env):
-    at = _page("views/graphs.py")
+    at = app.page("views/graphs.py")
     at.radio(key="graph_data").set_value("Cora").run()
-    _ok(at)
+    app.ok(at)
     assert "2,708 nodes, 7 classes" in at.caption[0].value and "within two hops of node 0" in at.caption[0].value
-    first = _metrics(at)
+    first = app.metrics(at)
     at.number_input(key="graph_node").set_value(1000).run()
-    second = _metrics(_ok(at))
+    second = app.metrics(app.ok(at))
     assert "within two hops of node 1000" in at.caption[0].value and "Node 1000: predicted" in second
     assert second["Test accuracy"] == first["Test accuracy"]
     graph = gm.node_split("cora").graph
@@ -226,15 +185,15 @@ def test_cora_draws_the_neighbourhood_of_the_selected_node(demo_env):
 def test_mutag_molecule_prediction_follows_the_chosen_molecule(demo_env):
     from common import load_rebuildable
 
-    at = _page("views/graphs.py")
+    at = app.page("views/graphs.py")
     at.radio(key="graph_data").set_value("MUTAG molecules").run()
-    _ok(at)
+    app.ok(at)
     _, info = load_rebuildable(demo_env / gm.GIN)
     labels = gm.load_tu("MUTAG").labels
     captions = set()
     for position in (1, 2, 5):
         at.number_input(key="mutag_molecule").set_value(position).run()
-        metrics = _metrics(_ok(at))
+        metrics = app.metrics(app.ok(at))
         index = info["test"][position - 1]
         assert metrics["True"] == gm.CLASS_NAMES["mutag"][labels[index]]
         assert metrics["Predicted"] in gm.CLASS_NAMES["mutag"]
@@ -246,11 +205,11 @@ def test_mutag_molecule_prediction_follows_the_chosen_molecule(demo_env):
 def test_missing_data_is_a_message_and_the_bundled_karate_club_still_builds(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path / "zoo"))
     monkeypatch.setenv("TFMODELS_DATA_DIR", str(tmp_path / "data"))
-    at = _page("views/graphs.py")
+    at = app.page("views/graphs.py")
     assert [b.label for b in at.button] == [f"Build {KARATE_GCN}"] and not at.metric
     at.button(key=f"build-{KARATE_GCN}").click().run()  # the page's own settings: seconds
-    _ok(at)
-    assert (tmp_path / "zoo" / KARATE_GCN / "done.json").exists() and "Test accuracy" in _metrics(at)
+    app.ok(at)
+    assert (tmp_path / "zoo" / KARATE_GCN / "done.json").exists() and "Test accuracy" in app.metrics(at)
     for choice, path in (("Cora", "planetoid/ind.cora.graph"), ("MUTAG molecules", "tu/MUTAG")):
         at.radio(key="graph_data").set_value(choice).run()
         assert not at.exception and not at.error and not at.button and not at.metric

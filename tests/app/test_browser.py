@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-APP = Path(__file__).resolve().parents[2] / "apps" / "app.py"
+from helpers import APP
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 

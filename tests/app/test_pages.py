@@ -2,16 +2,12 @@
 import functools
 import io
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "apps" / "app.py")
-sys.path.insert(0, str(Path(APP).parent))
-
-import vision_models as vm  # noqa: E402
+import helpers as app  # puts apps/ on sys.path
+import vision_models as vm
 
 TINY_VISION = {
     vm.LOCALIZER: functools.partial(vm.build_localizer, filters=(4, 8, 8), dense_units=8, epochs=1),
@@ -22,24 +18,7 @@ TINY_VISION = {
 @pytest.fixture(scope="module")
 def vision_env(zoo):
     """The shared zoo plus the Vision page's demo models, tiny, built as its Build buttons do."""
-    from tfmodels.files import write_json
-
-    for name, build in TINY_VISION.items():
-        run_dir = zoo / name
-        if not (run_dir / "done.json").exists():
-            run_dir.mkdir(exist_ok=True)
-            build(run_dir, lambda fraction, text="": None)
-            write_json(run_dir / "done.json", {"name": name, "built": "test"})
-    return zoo
-
-
-def _app(page=None):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    return at
+    return app.build_zoo(zoo, TINY_VISION)
 
 
 def _predictions(at):
@@ -47,7 +26,7 @@ def _predictions(at):
 
 
 def test_digits_page_predicts_and_changes_with_the_image(app_env):
-    at = _app()
+    at = app.page()
     assert not at.exception and not at.error
     assert at.title[0].value == "Vision: digits"
     first = _predictions(at)
@@ -63,16 +42,14 @@ def test_digits_page_predicts_and_changes_with_the_image(app_env):
 
 
 def test_upload_mode_shows_an_uploader_without_error(app_env):
-    at = _app()
+    at = app.page()
     at.radio(key="vision_input").set_value("Upload").run()
     assert not at.exception
     assert len(at.get("file_uploader")) == 1
 
 
 def test_read_upload_validates_type_and_size(app_env):
-    import sys
-    sys.path.insert(0, str(Path(APP).parent))
-    sys.path.insert(0, str(Path(APP).parent / "views"))
+    sys.path.insert(0, str(app.APPS / "views"))
     from PIL import Image
 
     import digits
@@ -96,39 +73,31 @@ def test_read_upload_validates_type_and_size(app_env):
 
 def _vision_task(task, monkeypatch, zoo):
     monkeypatch.setenv("TFMODELS_ZOO", str(zoo))
-    at = _app()
+    at = app.page()
     at.radio(key="vision_task").set_value(task).run()
     assert not at.exception and not at.error, (at.exception, at.error)
     return at
 
 
-def _metrics(at) -> dict:
-    return {m.label: m.value for m in at.metric}
-
-
-def _images(at) -> list:
-    return [el.proto.imgs[0].url for el in at.get("image")]
-
-
 def test_localize_draws_boxes_and_follows_the_canvas(vision_env, monkeypatch):
     at = _vision_task("Localize", monkeypatch, vision_env)
-    first, images = _metrics(at), _images(at)
+    first, images = app.metrics(at), app.images(at)
     assert len(images) == 1 and "predicted box" in at.get("image")[0].proto.imgs[0].caption
     assert first["prediction"] in [str(d) for d in range(10)]
     assert 0.0 <= float(first["box IoU"]) <= 1.0
     at.slider(key="digits-boxes_index").set_value(5).run()
     assert not at.exception
-    assert _images(at) != images
+    assert app.images(at) != images
 
 
 def test_segment_overlays_masks_with_iou(vision_env, monkeypatch):
     at = _vision_task("Segment", monkeypatch, vision_env)
-    images = _images(at)
+    images = app.images(at)
     assert len(images) == 2  # predicted and true mask
-    assert 0.0 <= float(_metrics(at)["mean IoU"]) <= 1.0
+    assert 0.0 <= float(app.metrics(at)["mean IoU"]) <= 1.0
     at.slider(key="digits-masks_index").set_value(7).run()
     assert not at.exception
-    assert _images(at)[1] != images[1]  # another true mask
+    assert app.images(at)[1] != images[1]  # another true mask
 
 
 def test_vision_tasks_without_models_offer_to_build(tmp_path, monkeypatch):
@@ -159,7 +128,7 @@ def test_canvases_come_from_the_bundled_digits():
 
 
 def test_zoo_page_reads_the_reports(app_env):
-    at = _app("views/zoo.py")
+    at = app.page("views/zoo.py")
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert list(table["artifact"]) == ["seed_cnn_digits"]
@@ -171,7 +140,7 @@ def test_zoo_page_reads_the_reports(app_env):
 
 def test_zoo_page_lists_the_demo_models(vision_env, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(vision_env))
-    at = _app("views/zoo.py")
+    at = app.page("views/zoo.py")
     assert not at.exception and not at.error
     demos = at.dataframe[1].value.set_index("demo model")
     assert set(TINY_VISION) <= set(demos.index)
@@ -180,7 +149,7 @@ def test_zoo_page_lists_the_demo_models(vision_env, monkeypatch):
 
 def test_empty_zoo_offers_to_build_defaults(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _app()
+    at = app.page()
     assert not at.exception
     assert any("Build default models" == b.label for b in at.button)
     assert "No trained models" in at.info[0].value

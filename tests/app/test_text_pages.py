@@ -1,19 +1,14 @@
 """The Text and Embeddings pages, headless with AppTest, on tiny demo models built once
 into a temporary zoo by the same functions the pages' Build buttons call."""
 import functools
-import sys
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-APPS = Path(__file__).resolve().parents[2] / "apps"
-sys.path.insert(0, str(APPS))
-
-import text_models as tm  # noqa: E402
-from tfmodels.data.text import read_shakespeare, words as tokenize  # noqa: E402
+import helpers as app  # puts apps/ on sys.path
+import text_models as tm
+from tfmodels.data.text import read_shakespeare, words as tokenize
 
 TINY = {
     tm.CHAR_LM: functools.partial(tm.build_char_lm, units=16, embedding_dim=8, seq_len=32, windows=64, epochs=1),
@@ -25,38 +20,16 @@ TINY = {
 }
 
 
-def build_tiny(zoo: Path, name: str) -> Path:
-    """What the page's Build button does (common.demo_artifact), with tiny settings."""
-    from tfmodels.files import write_json
-
-    run_dir = zoo / name
-    run_dir.mkdir(parents=True)
-    TINY[name](run_dir, lambda fraction, text="": None, data_dir=None)
-    write_json(run_dir / "done.json", {"name": name, "built": "test"})
-    return run_dir
-
-
 @pytest.fixture(scope="module")
 def text_zoo(tmp_path_factory):
     zoo = tmp_path_factory.mktemp("text_zoo")
-    for name in TINY:
-        build_tiny(zoo, name)
-    return zoo
+    return app.build_zoo(zoo, TINY)
 
 
 @pytest.fixture
 def text_env(text_zoo, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(text_zoo))
     return text_zoo
-
-
-def _page(page: str) -> AppTest:
-    at = AppTest.from_file(str(APPS / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _generated(at) -> str:
@@ -69,7 +42,7 @@ def _generated(at) -> str:
 
 
 def test_generation_continues_the_prompt_and_follows_every_input(text_env):
-    at = _page("views/text.py")
+    at = app.page("views/text.py")
     # 200 characters after the prompt (fewer only if an untrained model samples padding)
     assert 180 < len(_generated(at)) - len("ROMEO:\n") <= 200
     at.slider(key="text_length").set_value(60).run()
@@ -90,7 +63,7 @@ def test_generation_continues_the_prompt_and_follows_every_input(text_env):
 
 
 def test_empty_or_unknown_prompt_is_a_message(text_env):
-    at = _page("views/text.py")
+    at = app.page("views/text.py")
     at.text_area(key="text_prompt").set_value("").run()
     assert not at.exception and not at.code
     assert "Type a prompt" in at.warning[0].value
@@ -119,7 +92,7 @@ def test_streamed_chunks_equal_one_uninterrupted_run(text_env):
 
 
 def test_sentiment_shows_label_probability_and_attention(text_env):
-    at = _page("views/text.py")
+    at = app.page("views/text.py")
     at.radio(key="text_task").set_value("Sentiment").run()
     assert not at.exception and not at.error
     first = at.metric[0]
@@ -148,7 +121,7 @@ def test_attention_weights_cover_the_words_and_sum_to_one(text_env):
 
 
 def test_neighbours_change_with_the_word_and_unknown_words_get_close_spellings(text_env):
-    at = _page("views/embeddings.py")
+    at = app.page("views/embeddings.py")
     at.text_input(key="emb_word").set_value("citizen").run()
     assert not at.exception and not at.warning
     table = at.dataframe[0].value
@@ -167,7 +140,7 @@ def test_neighbours_change_with_the_word_and_unknown_words_get_close_spellings(t
 
 
 def test_analogy_and_projection(text_env):
-    at = _page("views/embeddings.py")
+    at = app.page("views/embeddings.py")
     at.radio(key="emb_section").set_value("Analogy").run()
     for key, word in (("emb_a", "citizen"), ("emb_b", "rome"), ("emb_c", "you")):
         at.text_input(key=key).set_value(word).run()
@@ -193,10 +166,10 @@ def test_analogy_and_projection(text_env):
 
 def test_empty_zoo_offers_to_build_and_the_button_builds(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path))
-    at = _page("views/text.py")
+    at = app.page("views/text.py")
     assert [b.label for b in at.button] == [f"Build {tm.CHAR_LM}"] and "LSTM" in at.info[0].value
     monkeypatch.setattr(tm, "build_word_vectors", TINY[tm.WORD_VECTORS])  # the button builds a tiny one
-    at = _page("views/embeddings.py")
+    at = app.page("views/embeddings.py")
     assert not at.dataframe
     at.button(key=f"build-{tm.WORD_VECTORS}").click().run()
     assert not at.exception and not at.error
@@ -208,7 +181,7 @@ def test_empty_zoo_offers_to_build_and_the_button_builds(tmp_path, monkeypatch):
 def test_missing_data_says_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.setenv("TFMODELS_ZOO", str(tmp_path / "zoo"))
     monkeypatch.setenv("TFMODELS_DATA_DIR", str(tmp_path / "data"))
-    at = _page("views/embeddings.py")
+    at = app.page("views/embeddings.py")
     assert not at.button and not at.error
     assert str(tmp_path / "data" / "tinyshakespeare" / "input.txt") in at.warning[0].value
     assert "TFMODELS_DATA_DIR" in at.warning[0].value

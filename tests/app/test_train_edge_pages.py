@@ -1,18 +1,10 @@
 """The Train and Edge pages, headless with AppTest."""
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[2] / "apps" / "app.py")
+import helpers as app
 
 
-def _page(page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception and not at.error, (at.exception, at.error)
-    return at
+def _page(page: str):
+    """The page with a longer timeout (the Train page trains), no exception nor error shown."""
+    return app.ok(app.page(page, timeout=240))
 
 
 def _captions(at) -> str:
