@@ -10,6 +10,7 @@ results file, and each part records the date it was measured.
 """
 import json
 import os
+import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
@@ -21,6 +22,17 @@ def only(valid) -> set[str]:
     if named - set(valid):
         raise ValueError(f"TFMODELS_BENCH_ONLY: unknown {sorted(named - set(valid))}; valid: {list(valid)}")
     return named
+
+
+def now() -> str:
+    """The UTC minute, as every results file writes dates."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+
+def sections(previous: dict, parts, label: str = "") -> dict:
+    """``previous["sections"]`` with each of `parts` dated now (and `label`, e.g. its config)."""
+    stamp = f"{now()} ({label})" if label else now()
+    return {**previous.get("sections", {}), **dict.fromkeys(parts, stamp)}
 
 
 def previous(name: str) -> dict:

@@ -7,7 +7,6 @@ import pkgutil
 import platform
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import benchmarks
@@ -40,7 +39,7 @@ def run_one(name: str, data_dir: str) -> dict:
     results = module.run(data_dir)
     results["_meta"] = {
         "benchmark": name,
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": benchmarks.now(),
         "machine": machine(),
         "wall_seconds": round(time.perf_counter() - start, 1),
         "command": " ".join([*(f"{k}={os.environ[k]}" for k in SETTINGS if os.environ.get(k)),

@@ -259,7 +259,6 @@ def run(data_dir) -> dict:
     cfg = {**cfg, "classifiers": {n: c for n, c in cfg["classifiers"].items()
                                   if want(n) or (n == backbone and want("transfer"))}}
     side_tasks = [t for t in side_tasks if want(t)]
-    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     pool = concurrent.futures.ProcessPoolExecutor(max(1, len(side_tasks)),
                                                   mp_context=multiprocessing.get_context("spawn"))
     futures = {t: pool.submit(_in_process, t, which) for t in side_tasks}
@@ -267,7 +266,7 @@ def run(data_dir) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         models, trained = _classifiers(cfg, tmp)
-        models = {**previous.get("models", {}), **{n: m | {"config": which, "date": now} for n, m in models.items()}}
+        models = {**previous.get("models", {}), **{n: m | {"config": which, "date": benchmarks.now()} for n, m in models.items()}}
         best = max(models, key=lambda n: models[n]["test_accuracy"])
         out |= {
             "models": models,
@@ -287,9 +286,8 @@ def run(data_dir) -> dict:
             out["mobilenet_v2_int8_latency_ratio"] = mnv2.get("latency_ratio_2t")
             out["mobilenet_v2_224"] = mnv2
         pool.shutdown()
-    out["sections"] = {**previous.get("sections", {}),
-                       **{part: f"{now} ({which})" for part in (*cfg["classifiers"], *side_tasks)},
-                       **({"transfer": f"{now} ({which})"} if want("transfer") else {})}
+    out["sections"] = benchmarks.sections(
+        previous, [*cfg["classifiers"], *side_tasks, *(["transfer"] if want("transfer") else [])], which)
     config = {
         "name": which, **{k: v for k, v in cfg.items() if k != "classifiers"},
         "classifiers": {n: {"builder_kwargs": kw, "input_size": s, "epochs": e}

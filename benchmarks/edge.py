@@ -276,7 +276,7 @@ def run(data_dir=None, only=None) -> dict:
                 entry = _measure(name, item, cfg, Path(tmp))
                 entry["train_seconds"] = round(train_s, 1)
                 entry["seconds"] = round(time.perf_counter() - start, 1)
-                entry["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+                entry["date"] = benchmarks.now()
                 result["models"][name] = entry
             except Exception as e:
                 result["errors"][name] = f"{type(e).__name__}: {e}"[:800]

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -242,11 +241,9 @@ def run(data_dir) -> dict:
                     "(GIN paper protocol), last-epoch figures beside; epoch time = one full-batch train "
                     "step (forward, backward, Adam), median over seeds, both frameworks in this run.",
     }
-    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     quick = bool(os.environ.get("GNN_BENCH_QUICK"))
     out["details"] = details
-    out["sections"] = {**previous.get("sections", {}),
-                       **{p: f"{now} ({'quick' if quick else 'full'})" for p in PARTS if want(p)}}
+    out["sections"] = benchmarks.sections(previous, [p for p in PARTS if want(p)], "quick" if quick else "full")
     out["config"] = config | {"quick": quick}
     if only:  # a partial rerun: the earlier configuration stands, with these Cora models' seeds
         kept = previous.get("config", {})

@@ -309,7 +309,6 @@ def run(data_dir) -> dict:
             builtin |= b
     if want("attention"):
         results["attention_cost"] = attention_cost()
-    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    results["sections"] = {**previous.get("sections", {}), **{p: now for p in SECTIONS if want(p)}}
+    results["sections"] = benchmarks.sections(previous, [p for p in SECTIONS if want(p)])
     results["builtin_only"] = {**previous.get("builtin_only", {}), **builtin}
     return {**previous, **results}
