@@ -14,8 +14,7 @@ import pandas as pd
 
 import tfmodels
 from common import save_rebuildable
-from tfmodels._keras import tf
-from tfmodels.data.graphs import karate_club, load_planetoid, load_tu
+from tfmodels.data.graphs import EDGES, karate_club, load_planetoid, load_tu
 from tfmodels.models.gnn.tasks import fit_graphs, fit_nodes
 
 NODE_DATA = {"karate": ("Karate club", None), "cora": ("Cora", ("planetoid/ind.cora.graph", "Cora (Planetoid)"))}
@@ -79,24 +78,15 @@ def predict_graph(model, graph) -> np.ndarray:
 
 def gat_attention(model, graph) -> tuple:
     """The first GAT layer's attention: ``(source, target, weights [E, heads])`` over the
-    edges the layer attends to (the graph's plus a self-loop per node).
-
-    Each node's weights over its incoming edges sum to one. TF-GNN's GATv2 layer does
-    not return its coefficients, so they are recomputed here from the layer's own
-    weights (query, value, logits), exactly as ``GATv2Conv.convolve`` does at inference.
+    edges the layer attends to (the graph's plus a self-loop per node), from
+    ``GATConv.attention`` at inference. Each node's weights over its incoming edges sum
+    to one.
     """
-    from tensorflow_gnn.models.gat_v2.layers import GATv2Conv
-
-    conv = next(m for m in model.get_layer("gat_0").submodules if isinstance(m, GATv2Conv))
-    loops = np.arange(graph.num_nodes, dtype=np.int32)
-    source, target = np.concatenate([graph.source, loops]), np.concatenate([graph.target, loops])
-    x = tf.constant(graph.node_features, tf.float32)
-    query, value = conv._split_heads(conv._w_query(x)), conv._split_heads(conv._w_sender_node(x))
-    logits = conv._attention_logits_fn(conv._attention_activation(tf.gather(query, target) + tf.gather(value, source)))
-    logits = logits - tf.gather(tf.math.unsorted_segment_max(logits, target, graph.num_nodes), target)
-    weights = tf.exp(logits)
-    weights /= tf.gather(tf.math.unsorted_segment_sum(weights, target, graph.num_nodes), target)
-    return source, target, weights.numpy()
+    inputs = graph.inputs()
+    tensor = model.get_layer("graph")([inputs["node_features"], inputs["source"], inputs["target"]])
+    adjacency = tensor.edge_sets[EDGES].adjacency
+    _, weights = model.get_layer("gat_0").attention(tensor)
+    return adjacency.source.numpy(), adjacency.target.numpy(), weights.numpy()
 
 
 def neighbourhood(graph, node: int, hops: int = 2, limit: int = 120) -> np.ndarray:

@@ -4,7 +4,7 @@ GCN epoch time against PyTorch Geometric, TFLite export of two edge models.
 PyG runs in its own venv (``.venv-bench-pyg``: torch 2.13.0 CPU + torch_geometric),
 created on first use, on the same arrays (saved to .npz) in the same run.
 ``GNN_BENCH_QUICK=1`` runs the reduced configuration (recorded under "config").
-``TFMODELS_BENCH_ONLY=gat`` reruns the named parts (Cora models gcn, gat, graphsage, gin;
+``TFMODELS_BENCH_ONLY=gat`` reruns the named parts (Cora models gcn, gat, gatv2, graphsage, gin;
 pyg, link, edge, recommender, tu) and keeps the rest; ``sections`` dates each part.
 """
 import json
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PYG_VENV = ROOT / ".venv-bench-pyg"
 TORCH_WHEEL = "/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"
 
-FULL = {"cora_seeds": {"gcn": 10, "gat": 10, "graphsage": 10, "gin": 10}, "cora_epochs": 200,
+FULL = {"cora_seeds": {"gcn": 10, "gat": 10, "gatv2": 10, "graphsage": 10, "gin": 10}, "cora_epochs": 200,
         "tu_folds": 10, "tu_epochs": {"MUTAG": 350, "PROTEINS": 350}, "tu_models": ["gin", "gcn"],
         "link_epochs": 200, "pyg_epochs": 200, "pyg_seeds": 3, "recommender_splits": 10}
-QUICK = {"cora_seeds": {"gcn": 10, "gat": 1, "graphsage": 1, "gin": 1},
+QUICK = {"cora_seeds": {"gcn": 10, "gat": 1, "gatv2": 1, "graphsage": 1, "gin": 1},
          "cora_epochs": 200, "cora_epochs_slow": 60,
          "tu_folds": 10, "tu_epochs": {"MUTAG": 50, "PROTEINS": 10}, "tu_models": ["gin", "gcn"],
          "link_epochs": 200, "pyg_epochs": 50, "pyg_seeds": 1, "recommender_splits": 3}
@@ -60,8 +60,9 @@ def cora_models(split, xs, config):
                 r = fit_nodes(tfmodels.build("gcn", sparse_features=True), split, inputs=sparse_inputs,
                               epochs=epochs, seed=seed)
                 gcn_times.append(r["epoch_ms"])
-            elif name == "gat":
-                r = fit_nodes(tfmodels.build("gat"), split, epochs=epochs, learning_rate=0.005, seed=seed)
+            elif name in ("gat", "gatv2"):  # the paper's attention and GATv2's, same setup
+                r = fit_nodes(tfmodels.build("gat", attention=name), split, epochs=epochs, learning_rate=0.005,
+                              seed=seed)
             elif name == "gin":
                 model = tfmodels.build("gin", task="node", input_shape=(1433,), num_classes=7,
                                        hidden_units=64, num_layers=2, dropout=0.5)
@@ -193,7 +194,7 @@ def recommender(config):
             "held_out_fraction": 0.2}
 
 
-PARTS = ("gcn", "gat", "graphsage", "gin", "pyg", "link", "edge", "recommender", "tu")
+PARTS = ("gcn", "gat", "gatv2", "graphsage", "gin", "pyg", "link", "edge", "recommender", "tu")
 
 
 def run(data_dir) -> dict:

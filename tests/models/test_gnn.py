@@ -10,13 +10,14 @@ from tfmodels._keras import keras, tf
 from tfmodels.convert import to_tflite, tflite_ops
 from tfmodels.models.gnn import link, positional, recommender, tasks
 from tfmodels.models.gnn._common import GraphReadout
+from tfmodels.models.gnn.gat import GATConv
 from tfmodels.models.gnn.gcn import GCNConv
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-DEFAULT_PARAMS = {"gcn": 23_063, "gat": 184_533, "graphsage": 200_967, "mpnn": 3_010, "gin": 7_718,
+DEFAULT_PARAMS = {"gcn": 23_063, "gat": 92_373, "graphsage": 200_967, "mpnn": 3_010, "gin": 7_718,
                   "gated_gnn": 7_459, "gae": 46_416, "recommender": 2_624}
-NODE_MODELS = ("gcn", "gat", "graphsage", "mpnn")
+NODE_MODELS = ("gcn", "gat", "gatv2", "graphsage", "mpnn")  # gatv2: gat with attention="gatv2"
 GRAPH_MODELS = ("gin", "gated_gnn")
 
 
@@ -33,8 +34,9 @@ def mutag_batch(data_dir):
 
 def small(name, task):
     kw = dict(input_shape=(34,) if task == "node" else (7,), num_classes=2, task=task)
-    if name in ("gat",):
-        kw |= dict(num_heads=2, per_head_channels=4)
+    if name in ("gat", "gatv2"):
+        kw |= dict(num_heads=2, per_head_channels=4, attention=name)
+        name = "gat"
     if name in ("graphsage", "gin", "gated_gnn", "mpnn"):
         kw |= dict(hidden_units=8)
     return tfmodels.build(name, **kw)
@@ -75,6 +77,33 @@ def test_sparse_features_model_equals_dense_model(data_dir):
     out_sparse = sparse(dict(x, node_features=tasks.sparse_node_features(xs))).numpy()
     np.testing.assert_allclose(dense(x).numpy(), out_sparse, atol=1e-5)
     assert tfmodels.build("gcn", implementation="tfgnn").count_params() == DEFAULT_PARAMS["gcn"]
+
+
+def test_gat_conv_matches_paper_formula():
+    """Two heads on a 4-node graph with self-loops, against the GAT paper's equations in numpy."""
+    rng = np.random.default_rng(0)
+    pairs = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [0, 2]])
+    g = G.from_pairs(pairs, rng.normal(size=(4, 3)).astype(np.float32))
+    loops = np.arange(4)
+    source, target = np.concatenate([g.source, loops]), np.concatenate([g.target, loops])
+    graph = G.Graph(node_features=g.node_features, source=source, target=target).to_graph_tensor()
+    conv = GATConv(2, 5, heads_merge_type="concat", activation="elu")
+    out = conv(graph).node_sets[G.NODES][tfgnn.HIDDEN_STATE].numpy()
+    w = conv.transform.kernel.numpy().reshape(3, 2, 5)
+    a_q, a_k, b = conv.attend_query.numpy(), conv.attend_key.numpy(), conv.bias.numpy()
+    expected = np.zeros((4, 2, 5))
+    for i in range(4):
+        for k in range(2):
+            wh = g.node_features @ w[:, k]  # [N, C]
+            nbrs = source[target == i]
+            e = wh[i] @ a_q[k] + wh[nbrs] @ a_k[k]
+            e = np.where(e > 0, e, 0.2 * e)
+            alpha = np.exp(e - e.max()) / np.exp(e - e.max()).sum()
+            expected[i, k] = alpha @ wh[nbrs]
+    expected = expected.reshape(4, 10) + b
+    np.testing.assert_allclose(out, np.where(expected > 0, expected, np.expm1(expected)), atol=1e-5)
+    with pytest.raises(ValueError, match="attention must be one of"):
+        tfmodels.build("gat", attention="gatv3")
 
 
 def test_readouts_by_hand():
