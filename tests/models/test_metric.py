@@ -113,6 +113,19 @@ def test_few_shot_and_recall_numbers():
         metric.few_shot_accuracy(separable, labels, n_way=10)
 
 
+def test_transformed_classes_are_rotations_and_mirrors_with_their_own_labels():
+    img = np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1)  # [[0 1 2] [3 4 5] [6 7 8]]
+    x, y = metric.transformed_classes(np.concatenate([img, img + 10]), np.array([0, 1]), 8)
+    assert x.shape == (16, 3, 3, 1) and y.tolist() == [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15]
+    assert x[2, :, :, 0].tolist() == [[2, 5, 8], [1, 4, 7], [0, 3, 6]]  # rotated 90 degrees counter-clockwise
+    assert x[8, :, :, 0].tolist() == [[2, 1, 0], [5, 4, 3], [8, 7, 6]]  # mirrored
+    assert len({x[i].tobytes() for i in range(0, 16, 2)}) == 8  # eight distinct shapes
+    with pytest.raises(ValueError, match="square images"):
+        metric.transformed_classes(np.zeros((2, 3, 4, 1)), np.zeros(2), 4)
+    with pytest.raises(ValueError, match="transforms must be"):
+        metric.transformed_classes(img, np.zeros(1), 3)
+
+
 def test_registered_with_documented_param_counts():
     for name in ("siamese", "triplet"):
         model = tfmodels.build(name)

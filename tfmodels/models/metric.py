@@ -207,7 +207,29 @@ def triplet(*, input_shape=(28, 28, 1), embedding_dim: int = 64, architecture: s
     return MetricModel(embedder, loss="triplet", margin=margin, mining=mining, name=name)
 
 
-# -- evaluation (numpy) -------------------------------------------------------------------
+# -- data and evaluation (numpy) ------------------------------------------------------------
+
+def transformed_classes(images, labels, transforms: int = 8):
+    """More training classes for few-shot learning: every rotation by a multiple of 90
+    degrees (and, with ``transforms=8``, each mirrored) is a class of its own.
+
+    The practice of few-shot learning on Omniglot (Santoro et al. 2016; Vinyals et al.
+    2016): an embedder trained on five digits learns features for five clusters; forty
+    distinct shapes make it learn strokes that also tell unseen classes apart. Returns
+    ``(images', labels')`` with ``transforms`` times as many examples; the label of
+    transform t of class c is ``c * transforms + t``. Images are ``[N, H, W, C]``, square.
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if transforms not in (1, 2, 4, 8):
+        raise ValueError(f"transforms must be 1, 2, 4 or 8, given {transforms}")
+    if images.ndim != 4 or images.shape[1] != images.shape[2]:
+        raise ValueError(f"expected square images [N, H, W, C], given shape {images.shape}")
+    out = []
+    for t in range(transforms):
+        x = np.rot90(images, t % 4, axes=(1, 2))
+        out.append(x[:, :, ::-1] if t >= 4 else x)
+    return np.concatenate(out), np.concatenate([labels * transforms + t for t in range(transforms)])
+
 
 def few_shot_accuracy(embeddings, labels, *, n_way: int = 5, k_shot: int = 1, queries: int = 15,
                       episodes: int = 500, seed: int = 0) -> dict:
