@@ -319,11 +319,14 @@ DATE_FORMATS = {
     "month_d_comma_y": lambda d: f"{_month(d)} {d.day}, {d.year}",
     "dd/mm/yyyy": lambda d: d.strftime("%d/%m/%Y"),
     "yyyy.mm.dd": lambda d: d.strftime("%Y.%m.%d"),
+    "yyyy/mm/dd": lambda d: d.strftime("%Y/%m/%d"),
     "wkd_d_mon_y": lambda d: f"{d.strftime('%a').lower()} {d.day} {_month(d, True)} {d.year}",
     "weekday_month_d_y": lambda d: f"{d.strftime('%A').lower()}, {_month(d)} {d.day}, {d.year}",
     "words": lambda d: f"the {ordinal_words(d.day)} of {_month(d)} {year_words(d.year)}",
     "month_ordinal_y": lambda d: f"{_month(d)} {ordinal_words(d.day)}, {d.year}",
-    # held out by default: each recombines pieces the training formats contain
+    # held out by default: each recombines pieces the training formats contain, and the
+    # training formats vary those pieces independently (both separators "/" and "." come
+    # with both orders, day-first and year-first), so every held-out reading is implied
     "d_mon_y": lambda d: f"{d.day} {_month(d, True)} {d.year}",
     "dd.mm.yyyy": lambda d: d.strftime("%d.%m.%Y"),
     "month_d_y_words": lambda d: f"{_month(d)} {d.day}, {year_words(d.year)}",
