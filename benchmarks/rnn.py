@@ -173,6 +173,7 @@ def streaming(lm, step, vocab, val_ids, out: Path) -> dict:
 
 
 def seq2seq() -> dict:
+    keras.utils.set_random_seed(0)
     vocab = text.dates_vocab()
     n_train = max(256, int(20000 * SCALE))
     tr = text.encode_seq2seq(*text.dates_task(n_train, seed=0), vocab)
