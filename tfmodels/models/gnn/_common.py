@@ -50,6 +50,14 @@ class GraphFromTensors(layers.Layer):
         return super().get_config() | {"self_loops": self.self_loops}
 
 
+def segment_softmax(logits, segment_ids, num_segments):
+    """Softmax of ``logits [K, ...]`` within each segment (e.g. a node's incoming edges,
+    a graph's nodes), in builtin TFLite ops: segment max, exp, segment sum."""
+    logits -= tf.gather(tf.math.unsorted_segment_max(logits, segment_ids, num_segments), segment_ids)
+    weights = tf.exp(logits)
+    return weights / tf.gather(tf.math.unsorted_segment_sum(weights, segment_ids, num_segments), segment_ids)
+
+
 @_serializable
 class GraphReadout(layers.Layer):
     """Pool node states ``[N, D]`` to graph states ``[G, D]`` by ``graph_ids [1, N]``.
@@ -72,11 +80,7 @@ class GraphReadout(layers.Layer):
         if self.mode == "max":
             return tf.math.unsorted_segment_max(h, ids, n)
         if self.mode == "attention":
-            score = self.gate(h)
-            score -= tf.gather(tf.math.unsorted_segment_max(score, ids, n), ids)
-            weight = tf.exp(score)
-            weight /= tf.gather(tf.math.unsorted_segment_sum(weight, ids, n), ids)
-            h = weight * h
+            h = segment_softmax(self.gate(h), ids, n) * h
         total = tf.math.unsorted_segment_sum(h, ids, n)
         if self.mode == "mean":
             count = tf.math.unsorted_segment_sum(tf.ones_like(h[:, :1]), ids, n)

@@ -15,7 +15,7 @@ from tensorflow_gnn.models import gat_v2
 
 from tfmodels._keras import keras, tf
 from tfmodels.data.graphs import EDGES, NODES
-from tfmodels.models.gnn._common import NodeStates, build_gnn, map_states
+from tfmodels.models.gnn._common import NodeStates, build_gnn, map_states, segment_softmax
 from tfmodels.registry import register
 
 layers = keras.layers
@@ -53,7 +53,7 @@ class GATConv(layers.Layer):
         self.bias = self.add_weight(name="bias", shape=(width,), initializer="zeros")
         super().build(input_shape)
 
-    def attention(self, graph, training=None):
+    def attention(self, graph):
         """``(W h [N, heads, channels], alpha [E, heads])``: each node's weights over its
         incoming edges (in the graph's edge order) sum to one."""
         h = graph.node_sets[NODES][tfgnn.HIDDEN_STATE]
@@ -63,9 +63,7 @@ class GATConv(layers.Layer):
         query = tf.reduce_sum(wh * self.attend_query, -1)  # [N, H]
         key = tf.reduce_sum(wh * self.attend_key, -1)
         logits = tf.nn.leaky_relu(tf.gather(query, target) + tf.gather(key, source), alpha=0.2)  # [E, H]
-        logits -= tf.gather(tf.math.unsorted_segment_max(logits, target, n), target)
-        weights = tf.exp(logits)
-        return wh, weights / tf.gather(tf.math.unsorted_segment_sum(weights, target, n), target)
+        return wh, segment_softmax(logits, target, n)
 
     def call(self, graph, training=None):
         adjacency = graph.edge_sets[EDGES].adjacency
