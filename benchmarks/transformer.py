@@ -37,7 +37,7 @@ GPT_TRAIN = dict(iters=2000, batch_size=12, learning_rate=1e-3, min_lr=1e-4, war
 SENTIMENT = dict(epochs=30, batch_size=32, learning_rate=5e-4,
                  model=dict(num_layers=1, num_heads=4, dim=64, mlp_dim=128, dropout=0.3, pooling="mean"))
 LSTM_SENTIMENT = dict(epochs=10, batch_size=32, learning_rate=1e-3)
-# 20 epochs (10 until 2026-12-01): the LSTM of the rnn benchmark still improved at its 10th
+# 20 epochs (10 until 2026-12-01, when the rnn benchmark's LSTM used all 10 of its epochs)
 SEQ2SEQ = dict(train_pairs=12000, val_pairs=1000, test_pairs=1000, epochs=20, batch_size=64,
                learning_rate=1e-3, beam_width=4,
                model=dict(num_layers=2, num_heads=4, dim=128, mlp_dim=256, dropout=0.1))
