@@ -52,6 +52,15 @@ def test_char_corpus_is_nanogpt_split(data_dir, tmp_path):
         vocab.encode("é")
 
 
+def test_shakespeare_splits_stride_overlaps_training_windows_only(data_dir):
+    plain = text.shakespeare_splits(data_dir, seq_len=64)
+    strided = text.shakespeare_splits(data_dir, seq_len=64, stride=16)
+    assert len(strided.train[0]) == (1003854 - 64 - 1) // 16 + 1
+    np.testing.assert_array_equal(strided.train[0][4], plain.train[0][1])
+    np.testing.assert_array_equal(strided.train[0][1, :48], strided.train[0][0, 16:])
+    np.testing.assert_array_equal(strided.val[0], plain.val[0])
+
+
 def test_number_words():
     assert [text.ordinal_words(d) for d in (1, 2, 3, 12, 20, 23, 31)] == [
         "first", "second", "third", "twelfth", "twentieth", "twenty-third", "thirty-first"]

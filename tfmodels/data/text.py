@@ -261,14 +261,17 @@ def char_windows(ids, seq_len: int, stride: int | None = None) -> tuple[np.ndarr
 
 @register_dataset("tiny-shakespeare", needs_data_dir=True,
                   description="Tiny Shakespeare characters, 128-char windows, nanoGPT 90/10 split")
-def shakespeare_splits(data_dir=None, *, seq_len: int = CHAR_SEQ_LEN):
+def shakespeare_splits(data_dir=None, *, seq_len: int = CHAR_SEQ_LEN, stride: int | None = None):
     """Next-character ``Splits``: x and y are ``(n, seq_len)`` ids; y is x shifted by one.
 
-    Non-overlapping windows. "val" is the held-out last 10%; "test" is the same text
-    (nanoGPT reports validation loss only), so test loss = val loss.
+    Training windows start every ``stride`` characters (default ``seq_len``: no overlap);
+    a smaller stride lets each pass over the shuffled windows start sequences at other
+    offsets, as nanoGPT's random batches do. Validation windows never overlap. "val" is
+    the held-out last 10%; "test" is the same text (nanoGPT reports validation loss
+    only), so test loss = val loss.
     """
     train_ids, val_ids, vocab = char_corpus(data_dir)
-    train = char_windows(train_ids, seq_len)
+    train = char_windows(train_ids, seq_len, stride)
     val = char_windows(val_ids, seq_len)
     return make_splits("tiny-shakespeare", train, val, val, num_classes=vocab.size,
                        class_names=tuple(vocab.tokens),
@@ -323,10 +326,12 @@ DATE_FORMATS = {
     "wkd_d_mon_y": lambda d: f"{d.strftime('%a').lower()} {d.day} {_month(d, True)} {d.year}",
     "weekday_month_d_y": lambda d: f"{d.strftime('%A').lower()}, {_month(d)} {d.day}, {d.year}",
     "words": lambda d: f"the {ordinal_words(d.day)} of {_month(d)} {year_words(d.year)}",
+    "d_month_y_words": lambda d: f"{d.day} {_month(d)} {year_words(d.year)}",
     "month_ordinal_y": lambda d: f"{_month(d)} {ordinal_words(d.day)}, {d.year}",
     # held out by default: each recombines pieces the training formats contain, and the
     # training formats vary those pieces independently (both separators "/" and "." come
-    # with both orders, day-first and year-first), so every held-out reading is implied
+    # with both orders, day-first and year-first; years in words follow two different
+    # day-month forms), so every held-out reading is implied
     "d_mon_y": lambda d: f"{d.day} {_month(d, True)} {d.year}",
     "dd.mm.yyyy": lambda d: d.strftime("%d.%m.%Y"),
     "month_d_y_words": lambda d: f"{_month(d)} {d.day}, {year_words(d.year)}",
