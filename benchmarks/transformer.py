@@ -42,7 +42,10 @@ SEQ2SEQ = dict(train_pairs=12000, val_pairs=1000, test_pairs=1000, epochs=20, ba
                learning_rate=1e-3, beam_width=4,
                model=dict(num_layers=2, num_heads=4, dim=128, mlp_dim=256, dropout=0.1))
 LSTM_SEQ2SEQ = dict(epochs=20, batch_size=64, learning_rate=2e-3)
-USPS = dict(epochs=40, batch_size=64, learning_rate=1e-3, schedule="cosine", augment="digits")
+# epochs per model: 40 each until 2026-12-02 (ViT 0.934, Mixer 0.940); a trial run of the
+# Mixer at 100 epochs gave 0.948, so both train longer, the cheaper Mixer the longest
+USPS = dict(epochs={"vit": 100, "mlp_mixer": 150}, batch_size=64, learning_rate=1e-3,
+            schedule="cosine", augment="digits")
 ATTENTION_LENGTHS = (64, 128, 256, 512, 1024)
 
 
@@ -246,7 +249,8 @@ def usps(data_dir, workdir):
     res, builtin = {}, {}
     for name, key in (("vit", "vit"), ("mlp_mixer", "mixer")):
         r = train.fit(name, splits, verbose=0, model_kwargs={"augment": USPS["augment"]},
-                      **{k: USPS[k] for k in ("epochs", "batch_size", "learning_rate", "schedule")})
+                      epochs=USPS["epochs"][name],
+                      **{k: USPS[k] for k in ("batch_size", "learning_rate", "schedule")})
         report = convert.export(r.model, Path(workdir) / name, modes=("float32", "int8"),
                                 representative=splits.train[0], eval_data=splits.test,
                                 parity_samples=len(splits.test[1]), latency_runs=50)
