@@ -54,7 +54,8 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
-        self.base_lr = float(self.model.optimizer.learning_rate.numpy())
+        if self.cosine:
+            self.base_lr = float(self.model.optimizer.learning_rate.numpy())
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.cosine:
