@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: setup test demo bench lint clean
+.PHONY: setup test demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
