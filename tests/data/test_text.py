@@ -91,6 +91,19 @@ def test_seq2seq_encoding_is_teacher_forcing_shifted():
     assert vocab.decode(arr["source"][0]) == "march 5, 1994"
 
 
+def test_dates_splits_hold_out_formats_and_match_their_strings():
+    splits, pairs = text.dates_splits(train_pairs=200, val_pairs=50, test_pairs=80)
+    vocab = text.dates_vocab()
+    assert splits.info.splits == {"train": 200, "val": 50, "test": 80}
+    (source, decoder_in), decoder_out = splits.test
+    assert source.shape == (80, text.DATES_SOURCE_LEN) and decoder_out.shape == (80, text.DATES_TARGET_LEN + 1)
+    assert [vocab.decode(s) for s in source] == pairs["test"][0]
+    assert [vocab.decode(t) for t in decoder_out] == pairs["test"][1]
+    np.testing.assert_array_equal(decoder_in[:, 1:], decoder_out[:, :-1])
+    assert not set(pairs["test"][0]) & set(pairs["train"][0])  # held-out formats only
+    assert pairs["train"] == text.dates_task(200, seed=0)
+
+
 def test_series_windows_tail_split_and_baselines():
     x, y = series.windows(np.arange(10.0), window=3)
     assert x.shape == (7, 3, 1) and y[:, 0].tolist() == [3, 4, 5, 6, 7, 8, 9]

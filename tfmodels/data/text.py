@@ -6,6 +6,7 @@
     train_ids, val_ids, vocab = char_corpus(data_dir)   # Tiny Shakespeare, 90/10
     x, y = char_windows(train_ids, seq_len=128)          # next-character targets
     src, tgt = dates_task(1000, seed=0, formats=TRAIN_FORMATS)  # "march 5, 1994" -> "1994-03-05"
+    splits, pairs = dates_splits()               # the benchmarks' seq2seq task, held-out test
 
 Vocabularies are plain JSON (``save``/``load``, written atomically) kept beside a model,
 so an exported model takes the same integer ids on a device without TensorFlow.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfmodels.data.core import make_splits, partition, register_dataset, resolve_data_dir
+from tfmodels.data.core import DatasetInfo, Splits, make_splits, partition, register_dataset, resolve_data_dir
 from tfmodels.errors import DataError
 from tfmodels.files import write_json
 
@@ -394,3 +395,23 @@ def encode_seq2seq(sources, targets, vocab: CharVocab, source_len: int = DATES_S
         dec_out[i, : len(t_ids)] = t_ids
         dec_out[i, len(t_ids)] = end
     return {"source": src, "decoder_in": dec_in, "decoder_out": dec_out}
+
+
+def dates_splits(train_pairs: int = 20000, val_pairs: int = 1000,
+                 test_pairs: int = 2000) -> tuple[Splits, dict]:
+    """The dates task both seq2seq families are measured on, as ``(splits, pairs)``.
+
+    Train and validation pairs come from ``TRAIN_FORMATS`` (seeds 0 and 1), test pairs
+    only from ``HELDOUT_FORMATS`` (seed 2), so test accuracy measures generalization to
+    unseen ways of writing a date. ``splits`` holds ``((source, decoder_in),
+    decoder_out)`` arrays (see :func:`encode_seq2seq`, vocabulary :func:`dates_vocab`);
+    ``pairs`` the same examples as ``{"train"|"val"|"test": (sources, targets)}`` strings.
+    """
+    vocab = dates_vocab()
+    pairs = {"train": dates_task(train_pairs, seed=0), "val": dates_task(val_pairs, seed=1),
+             "test": dates_task(test_pairs, seed=2, formats=HELDOUT_FORMATS)}
+    arrays = {k: encode_seq2seq(*v, vocab) for k, v in pairs.items()}
+    xy = {k: ((a["source"], a["decoder_in"]), a["decoder_out"]) for k, a in arrays.items()}
+    info = DatasetInfo("dates", "seq2seq", (DATES_SOURCE_LEN,), splits={k: len(v[1]) for k, v in xy.items()},
+                       description="written dates -> ISO 8601; test formats unseen in training")
+    return Splits(xy["train"], xy["val"], xy["test"], info), pairs
