@@ -18,15 +18,10 @@ def sinusoids(length, dim):
 
 @keras.utils.register_keras_serializable(package="tfmodels")
 class PositionEmbedding(layers.Layer):
-    """``x + P[offset : offset+T]`` with P learned (``kind="learned"``, as in BERT and
-    GPT), or ``sqrt(d) * x + P`` with P sinusoidal (``kind="sinusoidal"``, as in Vaswani
-    et al. 2017, section 3.4).
+    """``x + P[offset : offset+T]`` with P learned (``kind="learned"``) or sinusoidal.
 
-    The sinusoidal branch scales the token embeddings because the sinusoids have unit
-    amplitude: embeddings initialized at std 0.02 would otherwise be ~40x smaller than
-    the positions, and training starts by slowly growing them (on the dates task, val
-    loss 0.97 after 4 epochs without the scale, 0.16 with it). ``max_length`` bounds the
-    positions; ``offset`` (a scalar) shifts them, for incremental decoding.
+    ``max_length`` bounds the positions; ``offset`` (a scalar) shifts them, for
+    incremental decoding.
     """
 
     def __init__(self, max_length, kind="learned", **kwargs):
@@ -49,8 +44,6 @@ class PositionEmbedding(layers.Layer):
         t = tf.shape(x)[1]
         if x.shape[1] is not None and x.shape[1] > self.max_length:
             raise ValueError(f"sequence of {x.shape[1]} tokens exceeds max_length={self.max_length}")
-        if self.kind == "sinusoidal":
-            x = x * tf.cast(tf.sqrt(float(x.shape[-1])), x.dtype)
         return x + tf.cast(tf.gather(self.table, tf.range(t) + offset), x.dtype)
 
     def get_config(self):
