@@ -108,6 +108,8 @@ def test_sinusoids_follow_vaswani():
     x = np.zeros((1, 7, 16), np.float32)
     np.testing.assert_allclose(layer(x).numpy()[0], pe[:7], atol=1e-6)
     np.testing.assert_allclose(layer(x[:, :2], offset=5).numpy()[0], pe[5:7], atol=1e-6)
+    ones = np.ones((1, 7, 16), np.float32)  # added as they are, not scaled by sqrt(d)
+    np.testing.assert_allclose(layer(ones).numpy()[0], 1.0 + pe[:7], atol=1e-6)
     assert not layer.trainable_weights
     with pytest.raises(ValueError, match="kind"):
         PositionEmbedding(10, "rotary")

@@ -21,7 +21,10 @@ class PositionEmbedding(layers.Layer):
     """``x + P[offset : offset+T]`` with P learned (``kind="learned"``) or sinusoidal.
 
     ``max_length`` bounds the positions; ``offset`` (a scalar) shifts them, for
-    incremental decoding.
+    incremental decoding. Unlike Vaswani et al. (2017, section 3.4), ``x`` is not scaled
+    by sqrt(d) before the sinusoids are added. With the scale, the dates seq2seq
+    transformer fit its training formats much faster, but it stopped reading the
+    held-out "dd.mm.yyyy" format (0.05 exact match against 1.0, in one benchmark run).
     """
 
     def __init__(self, max_length, kind="learned", **kwargs):
