@@ -166,17 +166,14 @@ def sentiment(data_dir, workdir):
     recurrent = rnn.sentiment(data_dir)
     splits = load_splits("sentiment", data_dir)
     vocab = text.sentiment_vocab(data_dir)
-    models, accs, epochs = [], [], []
-    for seed in range(rnn.SENTIMENT_SEEDS):
-        enc = train.fit("transformer_encoder", splits, epochs=SENTIMENT["epochs"], batch_size=SENTIMENT["batch_size"],
-                        learning_rate=SENTIMENT["learning_rate"], verbose=0, seed=seed,
-                        model_kwargs={"vocab_size": vocab.size, **SENTIMENT["model"]},
-                        callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=8,
-                                                                 restore_best_weights=True)])
-        models.append(enc.model)
-        accs.append(train.evaluate_arrays(enc.model, *splits.test))
-        epochs.append(enc.metrics["epochs_run_this_process"])
-    report = convert.export(models[0], Path(workdir) / "encoder", modes=("float32", "dynamic", "int8"),
+    runs = [train.fit("transformer_encoder", splits, epochs=SENTIMENT["epochs"], batch_size=SENTIMENT["batch_size"],
+                      learning_rate=SENTIMENT["learning_rate"], verbose=0, seed=seed,
+                      model_kwargs={"vocab_size": vocab.size, **SENTIMENT["model"]},
+                      callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=8, restore_best_weights=True)])
+            for seed in range(rnn.SENTIMENT_SEEDS)]
+    accs = [r.metrics["test_accuracy"] for r in runs]
+    epochs = [r.metrics["epochs_run_this_process"] for r in runs]
+    report = convert.export(runs[0].model, Path(workdir) / "encoder", modes=("float32", "dynamic", "int8"),
                             representative=splits.train[0], eval_data=splits.test, latency_runs=30)
     res = {"tfidf_lr_accuracy": recurrent["tfidf_lr_accuracy"],
            "lstm_sentiment_accuracy": recurrent["sentiment_accuracy"],
