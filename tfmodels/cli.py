@@ -44,13 +44,19 @@ def cmd_datasets(args):
 
 
 def cmd_train(args):
+    from tfmodels.registry import get_spec
     from tfmodels.train import fit
 
-    result = fit(args.model, args.data, data_dir=args.data_dir, epochs=args.epochs,
+    data = args.data or get_spec(args.model).default_data
+    if data is None:
+        raise TfmodelsError(f"{args.model} has no default dataset: pass --data (tfmodels datasets)")
+    result = fit(args.model, data, data_dir=args.data_dir, epochs=args.epochs,
                  batch_size=args.batch_size, learning_rate=args.learning_rate,
+                 schedule=None if args.schedule == "constant" else args.schedule,
+                 optimizer=args.optimizer,
                  strategy=args.strategy, mixed_precision=args.mixed_precision,
-                 jit_compile=args.jit_compile, out_dir=args.out, seed=args.seed,
-                 verbose=1)
+                 jit_compile=args.jit_compile, out_dir=args.out, overwrite=args.overwrite,
+                 seed=args.seed, verbose=1)
     shown = {k: v for k, v in result.metrics.items() if k.startswith(("test_", "val_")) or
              k in ("wall_seconds", "samples_per_s", "strategy", "replicas", "epochs",
                    "resumed_from_epoch", "weights_sha256")}
@@ -66,15 +72,17 @@ def cmd_export(args):
     for m in modes:  # before any conversion starts
         if m not in QUANT_MODES:
             raise UnknownNameError("mode", m, QUANT_MODES)
-    report = export(args.run_dir, args.out, modes=modes, allow_flex=args.allow_flex)
+    if not modes:
+        raise TfmodelsError(f"--quant names no mode; choose from {', '.join(QUANT_MODES)}")
+    report = export(args.run_dir, modes=modes, allow_flex=args.allow_flex, data_dir=args.data_dir)
     print(format_report(report))
-    print(f"report: {Path(args.out or Path(args.run_dir) / 'tflite') / 'export_report.json'}")
+    print(f"report: {report['report_file']}")
 
 
 def cmd_eval(args):
     from tfmodels.evaluate import evaluate_run
 
-    print(json.dumps(evaluate_run(args.run_dir, data_dir=args.data_dir), indent=2))
+    print(json.dumps(evaluate_run(args.run_dir, data_dir=args.data_dir), indent=2, allow_nan=False))
 
 
 def cmd_launch(args):
@@ -108,29 +116,33 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train a registered model on a dataset")
     s.add_argument("model")
-    s.add_argument("--data", required=True, help="dataset name (tfmodels datasets)")
+    s.add_argument("--data", help="dataset name (tfmodels datasets); default: the model's own")
     s.add_argument("--data-dir", help="folder with local data files (default $TFMODELS_DATA_DIR)")
     s.add_argument("--epochs", type=int, default=10)
     s.add_argument("--batch-size", type=int, default=32, help="per replica")
     s.add_argument("--learning-rate", type=float, default=1e-3)
-    s.add_argument("--strategy", default="auto")
+    s.add_argument("--schedule", choices=["constant", "cosine"], default="constant")
+    s.add_argument("--optimizer", default="adam", help="a Keras optimizer name (adam, sgd, adamw, ...)")
+    s.add_argument("--strategy", default="auto", help="auto, cpu, gpu, mirrored, multiworker, tpu")
     s.add_argument("--mixed-precision", action="store_true")
     s.add_argument("--jit-compile", action="store_true")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", required=True, help="run directory")
+    s.add_argument("--out", required=True, help="run folder (the same arguments resume it)")
+    s.add_argument("--overwrite", action="store_true",
+                   help="start over in --out even if it holds a run of other arguments")
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser("export", help="convert a run to TFLite with a parity report")
     s.add_argument("run_dir")
     s.add_argument("--quant", default="float32,dynamic,float16,int8",
                    help="comma-separated: float32, dynamic, float16, int8, int16x8, selective")
-    s.add_argument("--out", help="default: RUN_DIR/tflite")
+    s.add_argument("--data-dir", help="local data files (default: where the run was trained from)")
     s.add_argument("--allow-flex", action="store_true", help="permit TensorFlow (Flex) ops")
     s.set_defaults(fn=cmd_export)
 
-    s = sub.add_parser("eval", help="test accuracy of a run's Keras and TFLite models")
+    s = sub.add_parser("eval", help="test metrics of a run's Keras model and every .tflite")
     s.add_argument("run_dir")
-    s.add_argument("--data-dir")
+    s.add_argument("--data-dir", help="local data files (default: where the run was trained from)")
     s.set_defaults(fn=cmd_eval)
 
     s = sub.add_parser("launch", help="run a command as N local workers (MultiWorkerMirroredStrategy)")
@@ -151,6 +163,13 @@ def main(argv=None) -> int:
     except (TfmodelsError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # an --out or --data-dir the user cannot write or read
+        where = f": {e.filename}" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted (the run folder resumes from its last finished epoch)", file=sys.stderr)
+        return 130
     return 0
 
 

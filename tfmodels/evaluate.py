@@ -1,28 +1,128 @@
-"""Evaluate a run directory: the Keras model and every exported .tflite on the test split."""
-import json
-from pathlib import Path
+"""Evaluate a run folder by its task: the Keras model and every exported .tflite on the test split.
 
+    tfmodels.evaluate.evaluate_run("runs/seed_cnn")
+    # {"task": "classification", "keras": {"accuracy": 0.97, "per_class_accuracy": {...},
+    #  "confusion_matrix": [[...]]}, "tflite": {"int8": {...}, ...}, ...}
+
+Each task has its metrics: classification accuracy, per-class accuracy and the
+confusion matrix; regression MAE and RMSE; segmentation mean IoU; language models
+loss (nats per token) and perplexity; metric learning recall@1. A task without an
+evaluation here is a clear error, not a made-up 0.0.
+"""
 import numpy as np
 
-from tfmodels.errors import DataError
+from tfmodels.errors import TfmodelsError
+
+
+class NoEvaluationError(TfmodelsError):
+    """The run's task has no evaluation in tfmodels."""
+
+
+def _probabilities(out: np.ndarray) -> np.ndarray:
+    """Rows that already are distributions stay; logits go through a softmax."""
+    if np.all(out >= 0) and np.allclose(out.sum(-1), 1, atol=1e-3):
+        return out
+    z = np.exp(out - out.max(-1, keepdims=True))
+    return z / z.sum(-1, keepdims=True)
+
+
+def classification(y, out, class_names=()) -> dict:
+    pred = np.asarray(out).argmax(-1)
+    k = max(len(class_names), int(out.shape[-1]))
+    confusion = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+    names = list(class_names) or [str(i) for i in range(k)]
+    support = confusion.sum(1)
+    return {"accuracy": float(np.mean(pred == y)),
+            "per_class_accuracy": {names[i]: (float(confusion[i, i] / support[i]) if support[i] else None)
+                                   for i in range(k)},
+            "confusion_matrix": confusion.tolist()}
+
+
+def regression(y, out) -> dict:
+    err = np.asarray(out, np.float64).reshape(len(y), -1) - np.asarray(y, np.float64).reshape(len(y), -1)
+    return {"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err ** 2)))}
+
+
+def segmentation(y, out, num_classes) -> dict:
+    from tfmodels.data.vision_tasks import segmentation_metrics
+
+    m = segmentation_metrics(y, out, num_classes)
+    return {"mean_iou": m["mean_iou"], "pixel_accuracy": m["pixel_accuracy"]}
+
+
+def language_model(y, out) -> dict:
+    probs = _probabilities(np.asarray(out, np.float64))
+    picked = np.take_along_axis(probs, np.asarray(y)[..., None], -1)[..., 0]
+    loss = float(-np.mean(np.log(np.clip(picked, 1e-12, None))))
+    return {"loss": loss, "perplexity": float(np.exp(loss))}
+
+
+def recall_at_1(y, embeddings) -> dict:
+    """Share of test examples whose nearest other test example has the same label."""
+    e = np.asarray(embeddings, np.float64).reshape(len(y), -1)
+    d = (e ** 2).sum(1)[:, None] - 2 * e @ e.T + (e ** 2).sum(1)[None]
+    np.fill_diagonal(d, np.inf)
+    return {"recall_at_1": float(np.mean(y[d.argmin(1)] == y))}
+
+
+def kind(task: str, family: str, y, out) -> str:
+    """Which evaluation a run gets, from its task, its model's family and the shapes."""
+    y, out = np.asarray(y), np.asarray(out)
+    if family == "metric":
+        return "metric_learning"
+    if task == "classification" and y.ndim == 1 and out.ndim == 2:
+        return "classification"
+    if task == "classification" and y.ndim == 2 and out.ndim == 3:
+        return "language_model"
+    if task in ("regression", "segmentation"):
+        return task
+    raise NoEvaluationError(f"tfmodels has no evaluation for the task {task!r} of this run "
+                            f"(labels {y.shape[1:]}, outputs {out.shape[1:]}); evaluate it in Python "
+                            "with the model from tfmodels.train.load(RUN_DIR)")
+
+
+def score(which: str, y, out, info) -> dict:
+    if which == "classification":
+        return classification(y, out, info.get("class_names", ()))
+    if which == "regression":
+        return regression(y, out)
+    if which == "segmentation":
+        return segmentation(y, out, len(info.get("class_names", ())) or int(np.asarray(out).shape[-1]))
+    if which == "language_model":
+        return language_model(y, out)
+    return recall_at_1(y, out)
 
 
 def evaluate_run(run_dir, data_dir=None) -> dict:
-    """Test accuracy of ``run_dir/saved_model`` and of each ``run_dir/tflite/*.tflite``."""
-    from tfmodels.data import load_splits
-    from tfmodels.train import evaluate_arrays, load
-    from tfmodels_edge import EdgeModel
+    """Test metrics of ``run_dir``'s Keras model and of each .tflite of its current export."""
+    from tfmodels.registry import get_spec
+    from tfmodels.rundir import RunDir
+    from tfmodels.train import load
+    from tfmodels.errors import UnknownNameError
 
-    run_dir = Path(run_dir)
-    metrics_file = run_dir / "metrics.json"
-    if not metrics_file.exists():
-        raise DataError(f"{run_dir} is not a run directory (no metrics.json); train one with `tfmodels train`")
-    dataset = json.loads(metrics_file.read_text())["dataset"]
-    x, y = load_splits(dataset, data_dir).test
-    results = {"dataset": dataset, "test_examples": int(len(y)),
-               "keras_test_accuracy": evaluate_arrays(load(run_dir), x, y)}
-    for path in sorted((run_dir / "tflite").glob("model_*.tflite")):
-        pred = EdgeModel(path).predict(x)
-        mode = path.stem.removeprefix("model_")
-        results[f"{mode}_test_accuracy"] = float(np.mean(pred.argmax(-1) == y))
+    run = RunDir(run_dir).require()
+    metrics, config = run.metrics(), run.config() or {}
+    model = load(run.path)  # checks the SavedModel's files first
+    files = run.export_files() if run.report_file.exists() or run.export_dir.exists() else {}
+    x, y = run.load_data(data_dir).test
+    if hasattr(model, "inference_model"):
+        model = model.inference_model()
+    out = model.predict(x, batch_size=256, verbose=0)
+    try:
+        family = get_spec(config.get("model", metrics.get("model"))).family
+    except UnknownNameError:
+        family = ""
+    task = config.get("task") or metrics.get("task") or "classification"
+    which = kind(task, family, y, out)
+    results = {"run": str(run.path), "dataset": metrics.get("dataset"), "task": task, "evaluation": which,
+               "test_examples": int(len(y)), "keras": score(which, y, out, config), "tflite": {}}
+    if files:
+        from tfmodels_edge import EdgeError, EdgeModel
+
+        for mode, path in files.items():
+            try:
+                pred = EdgeModel(path).predict(x)
+            except EdgeError as e:
+                raise TfmodelsError(f"{path}: {e}") from e
+            results["tflite"][mode] = score(which, y, pred, config)
     return results

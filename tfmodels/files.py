@@ -1,17 +1,28 @@
-"""Atomic writes: a file or directory appears whole under its final name, or not at all."""
+"""Atomic writes: a file or directory appears whole under its final name, or not at all.
+
+Temporary names sit beside the target (``.<name>.<random>.tmp``) so the final rename
+stays on one file system, and they are created with the modes the umask gives, as
+plain ``open``/``mkdir`` would (``tempfile``'s 0600/0700 would survive the rename and
+lock a shared run folder to its creator).
+"""
 import contextlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
+
+
+def _temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
 
 
 def atomic_write(path, data: bytes | str) -> Path:
     """Write ``data`` to a temp file beside ``path``, fsync, then rename over it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _temp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
@@ -26,10 +37,10 @@ def atomic_write(path, data: bytes | str) -> Path:
 
 
 def write_json(path, obj) -> Path:
-    return atomic_write(path, json.dumps(obj, indent=2, default=_jsonable) + "\n")
+    return atomic_write(path, json.dumps(obj, indent=2, default=jsonable) + "\n")
 
 
-def _jsonable(value):
+def jsonable(value):
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     if hasattr(value, "tolist"):
@@ -45,7 +56,8 @@ def atomic_directory(path):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    tmp = _temp_name(path)
+    tmp.mkdir(0o777)
     try:
         yield tmp
     except BaseException:

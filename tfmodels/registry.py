@@ -83,3 +83,55 @@ def list_models(family: str | None = None) -> list[ModelSpec]:
             raise UnknownNameError("family", family, families)
         specs = [s for s in specs if s.family == family]
     return specs
+
+
+GRAPH_TASKS = ("node_classification", "graph_classification")
+
+
+def input_kind(splits) -> str:
+    """The kind of inputs a dataset holds, in words: what a model is matched on."""
+    if splits.info.task in GRAPH_TASKS:
+        return "graphs"
+    x = splits.train[0]
+    if isinstance(x, (list, tuple, dict)):
+        return f"{len(x)} inputs"
+    import numpy as np
+
+    rank = np.ndim(x) - 1
+    if np.issubdtype(np.asarray(x).dtype, np.integer):
+        return "token-id sequences" if rank == 1 else f"integer arrays of rank {rank}"
+    return {1: "feature vectors", 2: "series of feature vectors", 3: "images"}.get(rank, f"rank-{rank} arrays")
+
+
+def check_compatible(name: str, splits):
+    """Refuse a dataset whose inputs or task differ from the model's default dataset's.
+
+    The default dataset is the model's contract: ``gpt`` reads token ids like
+    tiny-shakespeare, ``vgg`` images like usps. Without a default, or when the default
+    cannot be loaded here (no local files), nothing is checked.
+    """
+    from tfmodels.data import load_splits
+    from tfmodels.errors import DataError, TfmodelsError
+
+    spec = get_spec(name)
+    info = splits.info
+    if spec.family == "gnn" or info.task in GRAPH_TASKS:
+        if spec.family != "gnn" or info.task not in GRAPH_TASKS:
+            raise TfmodelsError(f"{name} ({spec.family}) cannot train on {info.name} ({input_kind(splits)}"
+                                f", {info.task}); its default dataset is {spec.default_data!r}")
+        raise TfmodelsError(
+            f"graph models train full-batch on the graph itself, not through `tfmodels train` yet: "
+            f"in Python, split = tfmodels.data.graphs.load_planetoid('cora', data_dir) (or load_tu), "
+            f"model = tfmodels.build({name!r}, ...), then tfmodels.models.gnn.tasks.fit_nodes(model, split) "
+            f"(fit_graphs for graph classification)")
+    if spec.default_data is None or spec.default_data == info.name:
+        return
+    try:
+        default = load_splits(spec.default_data)
+    except DataError:
+        return
+    want, given = (input_kind(default), default.info.task), (input_kind(splits), info.task)
+    if want != given:
+        raise TfmodelsError(f"{name} trains on {want[0]} ({want[1]}), like its default dataset "
+                            f"{spec.default_data!r}; {info.name!r} holds {given[0]} ({given[1]}). "
+                            f"Pick a model of that kind (tfmodels list) or another dataset")

@@ -26,7 +26,7 @@ tfmodels-edge benchmark {tflite} --runs 200 --threads 2"""
 
 def device_report(entry: dict) -> dict:
     """The export report's entry for one mode in the edge kit's device-report form."""
-    return {"file": entry["file"], "size_bytes": entry["bytes"], "ops": entry["ops_detail"],
+    return {"file": entry["file"], "size_bytes": entry["bytes"], "ops": entry["ops"],
             "builtin_only": entry["builtin_only"], "inputs": entry["inputs"], "outputs": entry["outputs"],
             "memory": entry["memory"], "latency_ms": entry.get("latency_ms", {})}
 
@@ -34,7 +34,7 @@ def device_report(entry: dict) -> dict:
 def summary(modes: dict) -> pd.DataFrame:
     return pd.DataFrame([{
         "mode": mode, "file KiB": e["bytes"] / 1024, "weights KiB": e["memory"]["weights_bytes"] / 1024,
-        "arena KiB": e["memory"]["arena_peak_bytes"] / 1024, "ops": sum(o["count"] for o in e["ops_detail"]),
+        "arena KiB": e["memory"]["arena_peak_bytes"] / 1024, "ops": sum(o["count"] for o in e["ops"]),
         "builtin only": e["builtin_only"], "parity": "ok" if e.get("parity_ok") else "CHECK",
         "p50 ms (1 thread)": e.get("p50_ms_1t"), "p50 ms (2 threads)": e.get("p50_ms_2t"),
     } for mode, e in modes.items()])

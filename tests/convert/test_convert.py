@@ -61,8 +61,8 @@ def test_report_has_ops_io_memory_latency_and_parity_per_mode(tiny):
                 "int16x8": "int16", "selective": "float32"}
     for mode, e in report["modes"].items():
         assert e["builtin_only"] and e["flex_ops"] == [] and e["custom_ops"] == [], mode
-        assert {o["op"] for o in e["ops_detail"]} - {"QUANTIZE", "DEQUANTIZE"} == set(OPS), mode
-        assert all(o["kind"] == "builtin" for o in e["ops_detail"])
+        assert {o["op"] for o in e["ops"]} - {"QUANTIZE", "DEQUANTIZE"} == set(OPS), mode
+        assert all(o["kind"] == "builtin" for o in e["ops"])
         assert e["inputs"][0]["shape"] == [1, 8, 8, 1] and e["outputs"][0]["shape"] == [1, 3]
         assert e["inputs"][0]["dtype"] == io_dtype[mode] == e["outputs"][0]["dtype"], mode
         assert (e["inputs"][0]["quantization"] is not None) == (io_dtype[mode] != "float32")

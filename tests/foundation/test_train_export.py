@@ -49,7 +49,7 @@ def test_every_mode_is_builtin_only_and_answers_like_keras(run):
         assert entry["top1_agreement"] >= 0.98, (mode, entry["top1_agreement"])
         assert entry["parity_ok"], (mode, entry)
     f32 = report["modes"]["float32"]
-    assert f32["max_abs_diff"] < 1e-4 and "CONV_2D" in f32["ops"]
+    assert f32["max_abs_diff"] < 1e-4 and "CONV_2D" in {o["op"] for o in f32["ops"]}
     assert report["modes"]["int8"]["size_ratio_vs_float32"] < 0.35
     on_disk = json.loads((out / "tflite" / "export_report.json").read_text())
     assert on_disk["modes"]["int8"]["bytes"] == report["modes"]["int8"]["bytes"]
@@ -79,7 +79,12 @@ def test_cli_export_and_eval(run, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tfmodels", "eval", str(out)],
                           capture_output=True, text=True, check=True)
     figures = json.loads(proc.stdout)
-    assert abs(figures["int8_test_accuracy"] - figures["keras_test_accuracy"]) <= 0.02
+    assert figures["evaluation"] == "classification" and set(figures["tflite"]) == set(convert.MODES)
+    keras_acc = figures["keras"]["accuracy"]
+    assert abs(figures["tflite"]["int8"]["accuracy"] - keras_acc) <= 0.02
+    confusion = np.array(figures["keras"]["confusion_matrix"])
+    assert confusion.shape == (10, 10) and confusion.sum() == figures["test_examples"]
+    assert abs(np.trace(confusion) / confusion.sum() - keras_acc) < 1e-6
     bad = subprocess.run([sys.executable, "-m", "tfmodels", "export", str(out), "--quant", "int4"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown mode 'int4'" in bad.stderr and "Traceback" not in bad.stderr

@@ -21,8 +21,10 @@ import numpy as np
 
 from tfmodels._keras import keras, tf
 from tfmodels.convert.report import format_report  # noqa: F401  (public here since issue 2)
-from tfmodels.convert.tflite import MODES, default_signature, tflite_ops, to_tflite
-from tfmodels.files import atomic_write, write_json
+from tfmodels.convert.converter import MODES, ConversionError, default_signature
+from tfmodels.convert.tflite import to_tflite
+from tfmodels.files import atomic_directory, write_json
+from tfmodels.rundir import LABELS, REPORT, SAVED_MODEL, RunDir, digests, write_lines
 
 # Largest max-abs difference (on outputs in the model's own units, e.g. class
 # probabilities) at which a float mode still counts as answering like Keras.
@@ -50,13 +52,13 @@ def _edge_outputs(path: Path, x, names) -> np.ndarray:
 
 
 def _device(path: Path, runs: int) -> dict:
-    """The .tflite-only part of the report; latency keys also flat for the summary table."""
+    """The edge kit's device report of the file (ops, I/O, memory, latency), with the
+    p50 latencies also flat (``p50_ms_1t``) for the summary table."""
     from tfmodels_edge import device_report
 
     d = device_report(path, latency_runs=runs)
-    flat = {f"p50_ms_{t}": v["p50_ms"] for t, v in d.get("latency_ms", {}).items()}
-    return {"ops_detail": d["ops"], "custom_ops": d["custom_ops"], "inputs": d["inputs"],
-            "outputs": d["outputs"], "memory": d["memory"], "latency_ms": d.get("latency_ms", {})} | flat
+    d.pop("file"), d.pop("size_bytes")  # the entry has them as file and bytes
+    return d | {f"p50_ms_{t}": v["p50_ms"] for t, v in d.get("latency_ms", {}).items()}
 
 
 def parity(keras_out, tflite_out, y=None, mode="float32") -> dict:
@@ -85,28 +87,23 @@ def parity(keras_out, tflite_out, y=None, mode="float32") -> dict:
     return report
 
 
-def _run_dir_data(run_dir: Path):
-    """Training inputs and test arrays of the dataset a run directory was trained on."""
-    metrics = run_dir / "metrics.json"
-    if not metrics.exists():
-        return None, None
-    from tfmodels.data import load_splits
-
-    splits = load_splits(json.loads(metrics.read_text())["dataset"])
-    return splits.train[0], splits.test
-
-
 def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval_data=None,
            input_signature=None, allow_flex: bool = False, parity_samples: int = 500,
            latency_runs: int = 50, representative_samples: int = 500, layer_errors: bool = True,
-           selective_threshold: float | None = None) -> dict:
+           selective_threshold: float | None = None, data_dir=None) -> dict:
     """Convert to each mode, check parity, write the files and ``export_report.json``.
 
+    The whole set (every mode, ``labels.txt``, the report with each file's SHA-256) is
+    written aside and swapped in at once: a run folder's ``tflite/`` holds one export
+    generation, never a mix (:meth:`tfmodels.rundir.RunDir.new_export`).
+
     Args:
-      model_or_dir: a Keras model, a SavedModel directory, or a run directory from
-        ``tfmodels.train.fit`` (whose dataset then supplies the representative and
-        held-out inputs unless given).
-      out_dir: default ``<run dir>/tflite``.
+      model_or_dir: a Keras model, or a run folder from ``tfmodels.train.fit`` (or its
+        ``saved_model/``), whose data source then supplies the representative and
+        held-out inputs unless given.
+      out_dir: where an in-memory model's export goes (replaced whole); a run folder's
+        goes to its ``tflite/``.
+      data_dir: local data files for a run folder (default: the ones it was trained from).
       representative: training inputs for int8 calibration.
       eval_data: held-out ``(x, y)`` (``y`` may be None) for the parity report.
       modes: any of ``QUANT_MODES`` (``int16x8``, ``selective`` beyond the four).
@@ -114,23 +111,49 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
       layer_errors: with a quantized mode, measure the per-layer int8 error.
       selective_threshold: rmse/scale above which ``selective`` keeps a layer in float.
     """
-    from tfmodels.convert import quantize
     from tfmodels.train import load
 
-    model, source = model_or_dir, None
-    if not isinstance(model_or_dir, keras.Model):
-        source = Path(model_or_dir)
-        model = load(source)
-        run_dir = source.parent if source.name == "saved_model" else source
-        train_x, test = _run_dir_data(run_dir)
-        representative = train_x if representative is None else representative
-        eval_data = test if eval_data is None else eval_data
-        out_dir = out_dir or run_dir / "tflite"
+    options = dict(modes=modes, input_signature=input_signature, allow_flex=allow_flex,
+                   parity_samples=parity_samples, latency_runs=latency_runs,
+                   representative_samples=representative_samples, layer_errors=layer_errors,
+                   selective_threshold=selective_threshold)
+    if isinstance(model_or_dir, keras.Model):
+        options |= {"representative": representative, "eval_data": eval_data}
+        if out_dir is None:
+            raise ValueError("out_dir is required when exporting an in-memory model")
+        out_dir = Path(out_dir)
+        if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / REPORT).exists():
+            raise ConversionError(f"{out_dir} holds other files; export into an empty or new folder "
+                                  "(an export replaces its folder whole)")
+        with atomic_directory(out_dir) as tmp:
+            report = _export(model_or_dir, tmp, None, **options)
+        return report | {"report_file": str(Path(out_dir) / REPORT)}
+    if out_dir is not None:
+        raise ValueError("a run folder's export goes to its own tflite/ (out_dir is for in-memory models)")
+    source = Path(model_or_dir)
+    run = RunDir(source.parent if source.name == SAVED_MODEL else source).require()
+    with run.lock("tfmodels export"):
+        model = load(run.path)
+        if representative is None or eval_data is None:
+            splits = run.load_data(data_dir)
+            representative = splits.train[0] if representative is None else representative
+            eval_data = splits.test if eval_data is None else eval_data
+        config, metrics = run.config() or {}, run.metrics()
+        options |= {"representative": representative, "eval_data": eval_data}
+        with run.new_export() as tmp:
+            report = _export(model, tmp, {"source": str(run.path), "run_id": metrics.get("run_id")},
+                             labels=config.get("class_names") or (), **options)
+    return report | {"report_file": str(run.report_file)}
+
+
+def _export(model, out_dir: Path, origin, *, modes, representative, eval_data, input_signature,
+            allow_flex, parity_samples, latency_runs, representative_samples, layer_errors,
+            selective_threshold, labels=()) -> dict:
+    """Write every mode, the side files and the report into the empty folder ``out_dir``."""
+    from tfmodels.convert import quantize
+
     if hasattr(model, "inference_model"):  # self-supervised models (autoencoders) export this graph
         model = model.inference_model()
-    if out_dir is None:
-        raise ValueError("out_dir is required when exporting an in-memory model")
-    out_dir = Path(out_dir)
     signature = input_signature or default_signature(model)
     names = [s.name for s in signature]
     x_eval = y_eval = keras_out = None
@@ -143,7 +166,7 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
 
     report = {
         "model": model.name,
-        "source": str(source) if source else None,
+        **(origin or {"source": None, "run_id": None}),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "tensorflow": tf.__version__,
         "machine": f"{platform.machine()}, {platform.system()}",
@@ -163,18 +186,16 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
         if mode == "selective":
             threshold = quantize.SELECTIVE_THRESHOLD if selective_threshold is None else selective_threshold
             if representative is None:
-                to_tflite(model, mode)  # raises the clear "needs representative inputs" error
+                raise ConversionError("selective conversion needs representative inputs from the training split")
             flatbuffer, info = quantize.selective(model, representative=representative,
                                                   threshold=threshold, errors=errors, **q_kwargs)
             extra = {"threshold": threshold, "float_layers": info["float_layers"]}
         else:
             flatbuffer = to_tflite(model, mode, representative=representative, allow_flex=allow_flex,
                                    input_signature=signature, representative_samples=representative_samples)
-        path = atomic_write(out_dir / f"model_{mode}.tflite", flatbuffer)
-        ops = tflite_ops(flatbuffer)
-        entry = {"file": path.name, "bytes": len(flatbuffer), "ops": ops,
-                 "flex_ops": [o for o in ops if o.startswith("CUSTOM:Flex")],
-                 "builtin_only": not any(o.startswith("CUSTOM:") for o in ops)} | extra
+        path = out_dir / f"model_{mode}.tflite"
+        path.write_bytes(flatbuffer)
+        entry = {"file": path.name, "bytes": len(flatbuffer)} | extra
         if keras_out is not None:
             entry |= parity(keras_out, _edge_outputs(path, x_eval, names), y_eval, mode)
         entry |= _device(path, latency_runs)
@@ -183,5 +204,8 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
         base = report["modes"]["float32"]["bytes"]
         for entry in report["modes"].values():
             entry["size_ratio_vs_float32"] = round(entry["bytes"] / base, 4)
-    write_json(out_dir / "export_report.json", report)
+    if labels:
+        write_lines(out_dir / LABELS, labels)
+    report["files"] = digests(out_dir)
+    write_json(out_dir / REPORT, report)
     return report

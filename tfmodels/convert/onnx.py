@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from tfmodels._keras import tf
-from tfmodels.convert.tflite import ConversionError, default_signature
+from tfmodels.convert.converter import ConversionError, default_signature
 
 OPSET = 17
 

@@ -17,7 +17,7 @@ import io
 import math
 
 from tfmodels._keras import tf
-from tfmodels.convert.tflite import ConversionError, _failed, _representative, converter_for
+from tfmodels.convert.converter import ConversionError, _failed, _representative, converter_for
 
 SELECTIVE_THRESHOLD = 0.7  # rmse / scale, in quantization steps (TensorFlow's guide)
 ROUNDING_ONLY = 1 / math.sqrt(12)  # rmse/scale of a layer whose only error is rounding
@@ -34,7 +34,7 @@ def _layer_name(tensor_name: str, model_name: str) -> str:
 
 
 def _names(model, kwargs) -> list:
-    from tfmodels.convert.tflite import default_signature
+    from tfmodels.convert.converter import default_signature
 
     return [spec.name for spec in kwargs.get("input_signature") or default_signature(model)]
 

@@ -37,7 +37,7 @@ def format_report(report: dict) -> str:
                      f"(liveness peak; {m['activations_total_bytes']:,} B without reuse)")
         lines.append(f"  in: {_io(e['inputs'])}   out: {_io(e['outputs'])}")
         lines.append("  ops: " + ", ".join(
-            o["op"] + ("" if o["kind"] == "builtin" else f" [{o['kind']}: not builtin]") for o in e["ops_detail"]))
+            o["op"] + ("" if o["kind"] == "builtin" else f" [{o['kind']}: not builtin]") for o in e["ops"]))
         for t, b in lat.items():
             lines.append(f"  LiteRT {t}: p50 {b['p50_ms']:.3f} / p90 {b['p90_ms']:.3f} / p99 {b['p99_ms']:.3f} ms")
         if "accuracy_delta" in e:

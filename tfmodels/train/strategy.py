@@ -65,7 +65,11 @@ def get_strategy(name: str = "auto") -> "tf.distribute.Strategy":
         if "TF_CONFIG" not in os.environ:
             raise TfmodelsError("strategy 'multiworker' needs TF_CONFIG (see `tfmodels launch`)")
         return tf.distribute.MultiWorkerMirroredStrategy()
-    return _tpu_strategy()
+    try:
+        return _tpu_strategy()
+    except (ValueError, RuntimeError, tf.errors.OpError) as e:
+        raise TfmodelsError(f"strategy 'tpu' asked for, but no TPU is reachable ({str(e)[:200]}); "
+                            "use --strategy auto to take what there is") from e
 
 
 def describe(strategy) -> dict:

@@ -3,25 +3,30 @@
     result = tfmodels.train.fit("seed_cnn", "digits", epochs=20, out_dir="runs/seed_cnn")
     result.metrics["test_accuracy"]
 
-With ``out_dir`` a killed run started again with the same arguments resumes from its
-last finished epoch (see :mod:`tfmodels.train.checkpoints`), and the directory ends
-up holding ``metrics.json``, TensorBoard ``logs/`` and ``saved_model/`` (serving
-signature ``serving_default``), each written atomically.
+With ``out_dir`` (a run folder, :mod:`tfmodels.rundir`) a killed run started again
+with the same arguments resumes from its last finished epoch (see
+:mod:`tfmodels.train.checkpoints`), and the folder ends up holding ``config.json``,
+``metrics.json``, TensorBoard ``logs/`` and ``saved_model/`` (serving signature
+``serving_default``), each written atomically.
 """
 import dataclasses
 import hashlib
 import logging
+import math
+import os
 import shutil
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from tfmodels._keras import keras, tf
 from tfmodels.data.core import Splits, load_splits, to_dataset
-from tfmodels.errors import UnknownNameError
+from tfmodels.errors import DataError, TfmodelsError, UnknownNameError
 from tfmodels.files import atomic_directory, write_json
-from tfmodels.registry import get_spec
+from tfmodels.registry import check_compatible, get_spec
+from tfmodels.rundir import RunDir, command_line, versions
 from tfmodels.train.checkpoints import EpochCheckpoints, is_chief, worker_scratch
 from tfmodels.train.strategy import describe, get_strategy
 
@@ -87,8 +92,6 @@ SCHEDULES = (None, "cosine")
 
 def _learning_rate(learning_rate: float, schedule, total_steps: int):
     """A constant rate, or cosine decay to zero over the whole run."""
-    if schedule not in SCHEDULES:
-        raise UnknownNameError("schedule", schedule, [s for s in SCHEDULES if s])
     if schedule == "cosine":
         return keras.optimizers.schedules.CosineDecay(learning_rate, total_steps)
     return learning_rate
@@ -114,18 +117,58 @@ def _build(model_or_name, info, model_kwargs):
         if info.num_classes is not None:
             kwargs["num_classes"] = info.num_classes
         kwargs.update(model_kwargs or {})
-        return get_spec(model_or_name).builder(**kwargs)
+        try:
+            return get_spec(model_or_name).builder(**kwargs)
+        except (ValueError, TypeError) as e:  # a builder refusing this shape or keyword
+            raise TfmodelsError(f"{model_or_name} cannot be built for {info.name} "
+                                f"(input shape {info.input_shape}): {e}") from e
     if callable(model_or_name) and not isinstance(model_or_name, keras.Model):
         return model_or_name(**(model_kwargs or {}))
     return model_or_name
+
+
+def _check_arguments(epochs, batch_size, learning_rate):
+    """Refuse sizes and rates that cannot train, before anything is written."""
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise TfmodelsError(f"{name} must be a whole number >= 1, given {value!r}")
+    if not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate) and learning_rate > 0):
+        raise TfmodelsError(f"learning_rate must be a finite number > 0, given {learning_rate!r}")
+
+
+def _name(obj) -> str | None:
+    """A JSON-able name for a loss, optimizer or model given as an object."""
+    if obj is None or isinstance(obj, str):
+        return obj
+    return getattr(obj, "name", None) or getattr(obj, "__name__", None) or type(obj).__name__
+
+
+def _config(model_or_name, splits, data, data_dir, **args) -> dict:
+    """What config.json records: every argument, the data source, classes and versions."""
+    info = splits.info
+    source = dict(getattr(info, "source", None) or {"ref": data if isinstance(data, str) else None,
+                                                    "name": info.name})
+    data_dir = data_dir or (os.environ.get("TFMODELS_DATA_DIR") if isinstance(data, str) else None)
+    if data_dir:
+        source["data_dir"] = str(Path(data_dir).expanduser().resolve())
+    return {
+        "model": _name(model_or_name) if not isinstance(model_or_name, str) else model_or_name,
+        "data": source,
+        "task": info.task,
+        "class_names": list(info.class_names),
+        **args,
+        "versions": versions(),
+        "command": command_line(),
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: int = 32,
         learning_rate: float = 1e-3, schedule: str | None = None, optimizer: str = "adam",
         loss=None, metrics=None,
         mixed_precision: bool = False, jit_compile: bool = False, qat: bool = False,
-        out_dir=None, data_dir=None, model_kwargs=None, callbacks=(), verbose: int = 1,
-        seed: int = 0) -> TrainResult:
+        out_dir=None, overwrite: bool = False, data_dir=None, model_kwargs=None, callbacks=(),
+        verbose: int = 1, seed: int = 0) -> TrainResult:
     """Train a model on a dataset and evaluate it on the test split.
 
     Args:
@@ -140,12 +183,40 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         cross-entropy + accuracy; regression: MSE + MAE; otherwise the model's own).
       mixed_precision: ``mixed_float16`` on GPU, ``mixed_bfloat16`` on TPU/CPU.
       qat: wrap the model for quantization-aware training before compiling.
-      out_dir: where checkpoints, logs, metrics.json and saved_model/ go.
+      out_dir: the run folder (:class:`tfmodels.rundir.RunDir`): config, checkpoints,
+        logs, metrics.json and saved_model/. Equal arguments resume a killed run (more
+        epochs continue a finished one, equal epochs return it as it is); other
+        arguments raise :class:`~tfmodels.rundir.ConfigMismatchError` unless
+        ``overwrite``, which starts over.
       verbose: 0 silent, 1 a progress bar, 2 one line per epoch (for logs).
     """
+    _check_arguments(epochs, batch_size, learning_rate)
+    if schedule not in SCHEDULES:
+        raise UnknownNameError("schedule", schedule, [s for s in SCHEDULES if s])
     strat = get_strategy(strategy)  # first: multi-worker setup must precede any TF op
-    keras.utils.set_random_seed(seed)
     splits = data if isinstance(data, Splits) else load_splits(data, data_dir)
+    if isinstance(model_or_name, str):
+        check_compatible(model_or_name, splits)
+    run = RunDir(out_dir) if out_dir else None
+    config = _config(model_or_name, splits, data, data_dir, model_kwargs=model_kwargs or {},
+                     epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                     schedule=schedule, optimizer=_name(optimizer), loss=_name(loss), seed=seed,
+                     strategy=strategy if isinstance(strategy, str) else type(strategy).__name__,
+                     qat=qat, mixed_precision=mixed_precision, jit_compile=jit_compile)
+    if run is None or not is_chief():
+        return _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, verbose)
+    with run.lock("tfmodels train"):
+        config = run.start_training(config, overwrite=overwrite)
+        write_json(run.config_file, config)
+        if run.is_finished() and run.metrics().get("epochs") == epochs:
+            log.info("%s is already trained for %d epochs", run.path, epochs)
+            return TrainResult(load(run.path), run.metrics(), run.path)
+        return _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, verbose)
+
+
+def _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, verbose) -> TrainResult:
+    epochs, batch_size, seed = config["epochs"], config["batch_size"], config["seed"]
+    keras.utils.set_random_seed(seed)
     info = splits.info
     placement = describe(strat)
     log.info("training on %s with %d replica(s): %s", placement["strategy"],
@@ -156,21 +227,21 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
     global_batch = batch_size * strat.num_replicas_in_sync
     steps_per_epoch = -(-_num_examples(splits.train[0]) // global_batch)
     previous_policy = keras.mixed_precision.global_policy()
-    if mixed_precision:
+    if config["mixed_precision"]:
         keras.mixed_precision.set_global_policy(_mixed_policy(strat))
     try:
         with strat.scope():
-            model = _build(model_or_name, info, model_kwargs)
-            if qat:
+            model = _build(model_or_name, info, config["model_kwargs"])
+            if config["qat"]:
                 from tfmodels.train.qat import quantize_model
                 model = quantize_model(model)
             default_loss, default_metrics = _default_loss(info.task)
+            rate = _learning_rate(config["learning_rate"], config["schedule"], epochs * steps_per_epoch)
             model.compile(
-                optimizer=_optimizer(optimizer, _learning_rate(learning_rate, schedule,
-                                                               epochs * steps_per_epoch)),
+                optimizer=_optimizer(config["optimizer"], rate),
                 loss=loss if loss is not None else default_loss,
                 metrics=metrics if metrics is not None else default_metrics,
-                jit_compile=jit_compile,
+                jit_compile=config["jit_compile"],
             )
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
@@ -180,17 +251,15 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
     test = to_dataset(*splits.test, batch_size=global_batch)
     timer = _EpochTimer()
     cbs = [timer]
-    out = Path(out_dir) if out_dir else None
     initial_epoch, checkpoints = 0, None
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
-        checkpoints = EpochCheckpoints(out / "checkpoints")
+    if run:
+        checkpoints = EpochCheckpoints(run.checkpoints, run.history_file)
         with strat.scope():
             model.optimizer.build(model.trainable_variables)
-        initial_epoch = checkpoints.restore(model)
+        initial_epoch = checkpoints.restore(model, run.history())
         cbs.append(checkpoints)  # before user callbacks: a finished epoch is saved first
         if is_chief():
-            cbs.append(keras.callbacks.TensorBoard(str(out / "logs"), profile_batch=0))
+            cbs.append(keras.callbacks.TensorBoard(str(run.logs), profile_batch=0))
     cbs.extend(callbacks)
     if verbose == 1:
         cbs.append(_ProgressBar(epochs, steps_per_epoch))
@@ -199,41 +268,52 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
                         callbacks=cbs, verbose=2 if verbose == 2 else 0)
     wall = time.perf_counter() - start
     test_metrics = model.evaluate(test, return_dict=True, verbose=0)
+    curves = checkpoints.history if checkpoints else history.history
+    _check_finite(curves, test_metrics)
 
     n_train = _num_examples(splits.train[0])
     steady = timer.times[1:] or timer.times  # the first epoch pays for tracing
     metrics = {
+        "run_id": config.get("run_id"),
         "model": model.name,
         "dataset": info.name,
+        "task": info.task,
         "epochs": epochs,
         "resumed_from_epoch": initial_epoch,
         "epochs_run_this_process": len(history.epoch),
         "batch_size_per_replica": batch_size,
         "global_batch_size": global_batch,
-        "learning_rate": learning_rate,
-        "schedule": schedule,
-        "mixed_precision": mixed_precision,
-        "jit_compile": jit_compile,
+        "learning_rate": config["learning_rate"],
+        "schedule": config["schedule"],
+        "mixed_precision": config["mixed_precision"],
+        "jit_compile": config["jit_compile"],
         **placement,
         "params": int(model.count_params()),
         "weights_sha256": weights_digest(model),
         "wall_seconds": round(wall, 3),
         "samples_per_s": round(n_train * len(steady) / sum(steady), 1) if steady else None,
-        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        **{f"train_{k}": float(v[-1]) for k, v in history.history.items() if not k.startswith("val_")},
-        **{k: float(v[-1]) for k, v in history.history.items() if k.startswith("val_")},
+        "history": {k: [float(v) for v in vs] for k, vs in curves.items()},
+        **{f"train_{k}": float(v[-1]) for k, v in curves.items() if not k.startswith("val_") and v},
+        **{k: float(v[-1]) for k, v in curves.items() if k.startswith("val_") and v},
         **{f"test_{k}": float(v) for k, v in test_metrics.items()},
     }
-    if out:
+    if run:
         if is_chief():
-            save(model, out / "saved_model")
-            write_json(out / "metrics.json", metrics)
+            run.finish_training(lambda path: save(model, path), metrics)
         else:  # every worker must take part in saving; only the chief keeps it
-            scratch = worker_scratch(out / "saved_model")
+            scratch = worker_scratch(run.saved_model)
             save(model, scratch)
             shutil.rmtree(scratch, ignore_errors=True)
-        checkpoints.clear()
-    return TrainResult(model, metrics, out)
+    return TrainResult(model, metrics, run.path if run else None)
+
+
+def _check_finite(curves: dict, test_metrics: dict):
+    """A loss that went NaN or infinite is a failed run, not a result to save."""
+    bad = [k for k, v in curves.items() if v and not math.isfinite(v[-1])]
+    bad += [f"test_{k}" for k, v in test_metrics.items() if not math.isfinite(float(v))]
+    if bad:
+        raise TfmodelsError(f"training diverged: {', '.join(bad)} is not finite; lower the "
+                            "learning rate (the checkpoints of the finished epochs are kept)")
 
 
 def weights_digest(model) -> str:
@@ -252,14 +332,18 @@ def save(model, path) -> Path:
 
 
 def load(path):
-    """Reload a SavedModel written by :func:`save` as a Keras model."""
+    """Reload a SavedModel as a Keras model: a SavedModel folder, or a run folder
+    (whose SavedModel is first checked file by file against its recorded digests)."""
     path = Path(path)
-    if (path / "saved_model").is_dir():
-        path = path / "saved_model"
+    if RunDir(path).is_run():
+        path = RunDir(path).verify_saved_model()
     if not (path / "saved_model.pb").exists():
-        from tfmodels.errors import DataError
         raise DataError(f"no SavedModel at {path} (expected saved_model.pb inside)")
-    return keras.models.load_model(str(path), compile=False)
+    try:
+        return keras.models.load_model(str(path), compile=False)
+    except Exception as e:  # noqa: BLE001  (damaged protobufs and variables raise many types)
+        first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+        raise DataError(f"the SavedModel at {path} cannot be loaded ({first})") from e
 
 
 def evaluate_arrays(model, x, y, batch_size: int = 256) -> float:
