@@ -1,14 +1,13 @@
 """A model zoo directory: trained, exported artifacts that the app and demos read.
 
-Each artifact is a run directory ``<zoo>/<name>/`` as written by
-``tfmodels.train.fit`` (``metrics.json``, ``saved_model/``) plus ``tflite/`` from
-``tfmodels.convert.export`` (``model_<mode>.tflite``, ``export_report.json``).
+Each artifact is a run folder ``<zoo>/<name>/`` (:class:`tfmodels.rundir.RunDir`)
+trained by ``tfmodels.train.fit`` and exported by ``tfmodels.convert.export``.
 """
 import dataclasses
-import json
 from pathlib import Path
 
 from tfmodels.convert import MODES, export
+from tfmodels.rundir import RunDir
 from tfmodels.train import fit
 
 
@@ -35,9 +34,7 @@ DEFAULTS = (
 
 
 def is_complete(run_dir) -> bool:
-    run_dir = Path(run_dir)
-    return all((run_dir / p).exists() for p in
-               ("metrics.json", "saved_model/saved_model.pb", "tflite/export_report.json"))
+    return RunDir(run_dir).is_complete()
 
 
 def build(recipe: Recipe, zoo_dir="saved_models", *, modes=MODES, verbose: int = 1,
@@ -67,8 +64,8 @@ def list_artifacts(zoo_dir="saved_models") -> list[dict]:
     """Every complete artifact in ``zoo_dir`` with its metrics and export report."""
     rows = []
     for run_dir in sorted(Path(zoo_dir).glob("*/")):
-        if is_complete(run_dir):
-            rows.append({"name": run_dir.name, "path": str(run_dir),
-                         "metrics": json.loads((run_dir / "metrics.json").read_text()),
-                         "export": json.loads((run_dir / "tflite/export_report.json").read_text())})
+        run = RunDir(run_dir)
+        if run.is_complete():
+            rows.append({"name": run_dir.name, "path": str(run_dir), "run": run,
+                         "metrics": run.metrics(), "export": run.export_report()})
     return rows
