@@ -5,7 +5,9 @@ inspect prints the deployment report (ops, I/O quantization, flash, RAM, latency
 or as a table with --table; micro writes the model as C source + header for TFLite Micro.
 
 Errors a user can cause (missing or corrupt model, input that does not fit) print one
-line `error: ...` on stderr and exit with status 2.
+line `error: ...` on stderr and exit with status 2. The JSON printed is always strict
+(RFC 8259): a non-finite output value is written as null and counted under
+"nonfinite_outputs".
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
 from . import inputs as _inputs
 from .errors import EdgeError, InputError
+from .modelfile import DEFAULT_MAX_MEMORY_MB
 from .report import device_report, format_device_report
 from .runtime import EdgeModel
 
@@ -31,21 +35,51 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         with _native_stderr_silenced():  # LiteRT logs "INFO: Created ... XNNPACK delegate" on load
-            model = EdgeModel(args.model)
+            model = EdgeModel(args.model, allow_nonfinite=args.allow_nonfinite, max_memory_mb=args.max_memory_mb)
         result = args.command(model, args)
     except (EdgeError, OSError, ValueError, ImportError) as e:
         message = " ".join(str(e).split()) or type(e).__name__
         print(f"error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
-    print(result if isinstance(result, str) else json.dumps(result, indent=2))
+    print(result if isinstance(result, str) else strict_json(result))
     return 0
+
+
+def strict_json(result: dict) -> str:
+    """``result`` as strict JSON: NaN and infinities become null, counted in
+    ``"nonfinite_outputs"`` (added only when there are some)."""
+    count = 0
+
+    def clean(value: Any) -> Any:
+        nonlocal count
+        if isinstance(value, float) and not math.isfinite(value):
+            count += 1
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    cleaned = clean(result)
+    if count:
+        cleaned["nonfinite_outputs"] = count
+    return json.dumps(cleaned, indent=2, allow_nan=False)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfmodels-edge", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    limits = argparse.ArgumentParser(add_help=False)
+    limits.add_argument("--max-memory-mb", type=float, default=None,
+                        help="refuse a model whose tensors need more (default $TFMODELS_EDGE_MAX_MEMORY_MB, else "
+                             f"{DEFAULT_MAX_MEMORY_MB})")
+    limits.add_argument("--allow-nonfinite", action="store_true", help="run NaN/inf inputs instead of refusing them")
+    limits.add_argument("--max-pixels", type=int, default=None,
+                        help="refuse larger images before decoding (default $TFMODELS_EDGE_MAX_PIXELS, else "
+                             f"{_inputs.DEFAULT_MAX_PIXELS:,})")
 
-    predict = commands.add_parser("predict", help="run the model on .npy arrays, an image or text")
+    predict = commands.add_parser("predict", parents=[limits], help="run the model on .npy arrays, an image or text")
     predict.add_argument("model", help="path to a .tflite file")
     given = predict.add_mutually_exclusive_group(required=True)
     given.add_argument(
@@ -57,20 +91,20 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--vocab", help="vocabulary JSON (default: vocab.json beside the model)")
     predict.set_defaults(command=_predict)
 
-    bench = commands.add_parser("benchmark", help="measure invoke() latency on random inputs")
+    bench = commands.add_parser("benchmark", parents=[limits], help="measure invoke() latency on random inputs")
     bench.add_argument("model", help="path to a .tflite file")
     bench.add_argument("--runs", type=int, default=100)
     bench.add_argument("--warmup", type=int, default=10)
     bench.add_argument("--threads", type=int, default=None)
     bench.set_defaults(command=_benchmark)
 
-    inspect = commands.add_parser("inspect", help="deployment report: ops, I/O quantization, flash, RAM, latency")
+    inspect = commands.add_parser("inspect", parents=[limits], help="deployment report: ops, I/O quantization, flash, RAM, latency")
     inspect.add_argument("model", help="path to a .tflite file")
     inspect.add_argument("--runs", type=int, default=50, help="timed runs per thread count (0: no timing)")
     inspect.add_argument("--table", action="store_true", help="readable lines instead of JSON")
     inspect.set_defaults(command=_inspect)
 
-    micro = commands.add_parser("micro", help="write the model as C source + header for TFLite Micro")
+    micro = commands.add_parser("micro", parents=[limits], help="write the model as C source + header for TFLite Micro")
     micro.add_argument("model", help="path to a .tflite file (int8 for microcontrollers)")
     micro.add_argument("--out", required=True, help="output folder")
     micro.add_argument("--name", default="g_model", help="C symbol of the array")
@@ -83,7 +117,7 @@ def _predict(model: EdgeModel, args: argparse.Namespace) -> dict:
         return _predict_text(model, args)
     named = [spec.partition("=") for spec in args.input]
     if len(named) == 1 and not named[0][1]:
-        outputs = model.predict(_inputs.load_array(args.input[0], model.input_details[0]))
+        outputs = model.predict(_inputs.load_array(args.input[0], model.input_details[0], args.max_pixels))
         outputs = outputs if isinstance(outputs, list) else [outputs]
         result: dict = {"outputs": [o.tolist() for o in outputs]}
         if len(outputs) == 1 and outputs[0].ndim == 2 and outputs[0].dtype.kind == "f":
@@ -92,7 +126,8 @@ def _predict(model: EdgeModel, args: argparse.Namespace) -> dict:
     if not all(sep for _, sep, _ in named):
         raise ValueError("with several --input arguments, write each as NAME=X.npy")
     details = dict(zip(model.input_names, model.input_details))
-    inputs = {name: _inputs.load_array(path, details.get(name, model.input_details[0])) for name, _, path in named}
+    inputs = {name: _inputs.load_array(path, details.get(name, model.input_details[0]), args.max_pixels)
+              for name, _, path in named}
     return {"outputs": {name: value.tolist() for name, value in model.run(**inputs).items()}}
 
 

@@ -5,12 +5,18 @@ Images (PNG, JPEG, BMP, GIF; needs Pillow) are converted to the input's channels
 range the tfmodels image datasets use. Text is encoded with the vocabulary JSON that
 tfmodels saves beside a model (``vocab.json``: ``char_vocab`` or ``word_vocab``, id 0
 padding, word id 1 out-of-vocabulary), the same ids as in training.
+
+An image's size is read from its header and checked against a pixel limit
+(:data:`DEFAULT_MAX_PIXELS`, ``max_pixels=`` or ``$TFMODELS_EDGE_MAX_PIXELS``) before
+any pixel is decoded: a 140 KB PNG can claim 144 Mpx and cost gigabytes once decoded.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,37 +26,82 @@ from .errors import InputError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 PAD, OOV = "<pad>", "<oov>"
 _WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")  # tfmodels.data.text.words
+DEFAULT_MAX_PIXELS = 25_000_000  # a 5000 x 5000 photo; decoded RGB that is 75 MB
+PIXELS_ENV = "TFMODELS_EDGE_MAX_PIXELS"
 
 
-def load_array(path: str | Path, detail: dict) -> np.ndarray:
+def max_pixels_limit(max_pixels: int | None = None) -> int:
+    """The pixel limit: the argument, else ``$TFMODELS_EDGE_MAX_PIXELS``, else the default."""
+    if max_pixels is None:
+        raw = os.environ.get(PIXELS_ENV, "").strip()
+        if not raw:
+            return DEFAULT_MAX_PIXELS
+        try:
+            max_pixels = int(raw)
+        except ValueError:
+            raise InputError(f"{PIXELS_ENV} must be a whole number of pixels, given {raw!r}") from None
+    if max_pixels < 1:
+        raise InputError(f"the pixel limit must be at least 1, given {max_pixels}")
+    return max_pixels
+
+
+def _pillow():
+    """Pillow's Image module, or an ImportError that says how to get it."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("reading images needs Pillow: pip install pillow (or pass a .npy array)") from None
+    return Image
+
+
+def open_image(source, max_pixels: int | None = None):
+    """A Pillow image opened lazily from a path or file object, its size checked against
+    the pixel limit before anything is decoded (:func:`max_pixels_limit`)."""
+    Image = _pillow()
+    limit = max_pixels_limit(max_pixels)
+    name = getattr(source, "name", source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides
+            img = Image.open(source)
+    except Image.DecompressionBombError as e:  # Pillow's own last resort, far above our limit
+        raise InputError(f"image {name} is too large to decode: {e}") from None
+    except OSError as e:
+        raise InputError(f"cannot read image {name}: {e}") from None
+    width, height = img.size
+    if width * height > limit:
+        img.close()
+        raise InputError(f"image {name} is {width} x {height} = {width * height:,} pixels, over the limit of "
+                         f"{limit:,} (max_pixels=, ${PIXELS_ENV}); it was not decoded")
+    return img
+
+
+def load_array(path: str | Path, detail: dict, max_pixels: int | None = None) -> np.ndarray:
     """A .npy file as is, or an image file fitted to the input tensor ``detail``."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"input file not found: {path}")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return load_image(path, detail)
+        return load_image(path, detail, max_pixels)
     if path.suffix.lower() != ".npy":
         raise InputError(f"unsupported input file {path.name!r}: expected .npy or an image "
                          f"({', '.join(IMAGE_SUFFIXES)})")
     return np.load(path, allow_pickle=False)  # never unpickle a file someone sent
 
 
-def load_image(path: Path, detail: dict) -> np.ndarray:
+def load_image(path: Path, detail: dict, max_pixels: int | None = None) -> np.ndarray:
     """(1, H, W, C) float32 in [0, 1] for an NHWC image input."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError("reading images needs Pillow: pip install pillow (or pass a .npy array)") from None
     shape = [int(n) for n in detail.get("shape_signature", detail["shape"])]
     if len(shape) != 4 or shape[3] not in (1, 3) or min(shape[1:3]) < 1:
         raise InputError(f"{path.name} is an image but the model's input has shape {shape}, "
                          "not (batch, height, width, 1 or 3)")
     height, width, channels = shape[1:]
+    Image = _pillow()
     try:
-        with Image.open(path) as img:
+        with open_image(path, max_pixels) as img:
             img = img.convert("L" if channels == 1 else "RGB").resize((width, height), Image.BILINEAR)
             pixels = np.asarray(img, np.float32) / 255.0
-    except OSError as e:
+    except (OSError, SyntaxError, ValueError) as e:  # Pillow's ways of saying "damaged file"
         raise InputError(f"cannot read image {path}: {e}") from None
     return pixels.reshape(1, height, width, channels)
 

@@ -4,6 +4,12 @@ Inputs are checked against the model before they reach the interpreter, so a wro
 or dtype is an InputError naming what was expected and what was given rather than a
 C++ error message. Quantized inputs take float values (quantized with the tensor's own
 scale/zero point); quantized outputs come back dequantized to float32.
+
+Non-finite inputs (NaN, ±inf) are refused unless ``allow_nonfinite=True``: an int8 model
+would quantize a NaN to some integer and answer with a confident class, a float model
+would answer NaN. The file is checked before the interpreter allocates anything
+(:func:`tfmodels_edge.modelfile.check_tflite`: indices, constant sizes, and the arena
+against ``max_memory_mb``).
 """
 
 from __future__ import annotations
@@ -39,10 +45,12 @@ def _interpreter_class() -> type:
 class EdgeModel:
     """A loaded .tflite model. Safe to share between threads (invocations are serialized)."""
 
-    def __init__(self, path: str | Path, num_threads: int | None = None):
+    def __init__(self, path: str | Path, num_threads: int | None = None, *, allow_nonfinite: bool = False,
+                 max_memory_mb: float | None = None):
         self.path = Path(path)
-        self._content = read_model(self.path)
+        self._content = read_model(self.path, max_memory_mb)
         self.num_threads = num_threads or 1
+        self.allow_nonfinite = allow_nonfinite
         self._interpreter = self._new_interpreter(self.num_threads)
         self._lock = threading.Lock()
         self._runners: dict[str, Any] = {}
@@ -103,7 +111,7 @@ class EdgeModel:
         if len(self.input_details) != 1:
             names = ", ".join(repr(n) for n in self.input_names)
             raise InputError(f"predict() takes one input but the model has {len(self.input_details)} ({names}); use run()")
-        array, batch = _fit_input(self.input_details[0], x, self.input_names[0])
+        array, batch = self._fit(self.input_details[0], x, self.input_names[0])
         samples = [array] if batch is None else [array[i : i + 1] for i in range(batch)]
         results = [self._invoke(sample) for sample in samples]
         outputs = [np.concatenate(parts) for parts in zip(*results)]
@@ -137,7 +145,7 @@ class EdgeModel:
         if unknown or missing:
             problem = f"unknown input(s) {unknown}" if unknown else f"missing input(s) {missing}"
             raise InputError(f"{problem}; the model's inputs are {sorted(details)}")
-        fitted = {name: _fit_input(details[name], x, name) for name, x in inputs.items()}
+        fitted = {name: self._fit(details[name], x, name) for name, x in inputs.items()}
         batches = {batch for _, batch in fitted.values()}
         if len(batches) > 1:
             raise InputError(f"inputs disagree on the batch: {({n: a.shape for n, (a, _) in fitted.items()})}")
@@ -155,6 +163,17 @@ class EdgeModel:
             name: _dequantize(out_details[name], np.concatenate([r[name] for r in results]))
             for name in results[0]
         }
+
+    def _fit(self, detail: dict, x: Any, name: str) -> tuple[np.ndarray, int | None]:
+        """:func:`_fit_input`, after refusing non-finite values unless they are allowed."""
+        x = np.asarray(x)
+        if not self.allow_nonfinite and x.dtype.kind in "fc":
+            bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+            if bad:
+                raise InputError(f"input {name!r} holds {bad} non-finite value(s) (NaN or inf) of {x.size}; "
+                                 "the model cannot answer them meaningfully (allow_nonfinite=True, CLI "
+                                 "--allow-nonfinite, runs them anyway)")
+        return _fit_input(detail, x, name)
 
     def _runner(self, signature: str | None) -> Any:
         names = self.signatures
@@ -202,7 +221,7 @@ class EdgeModel:
             if inputs is None:
                 values.append(_random_input(rng, detail, shape))
             else:
-                value, batch = _fit_input(detail, inputs[i], self.input_names[i])
+                value, batch = self._fit(detail, inputs[i], self.input_names[i])
                 values.append(value if batch is None else value[:1])
         resized = [d for d, v in zip(details, values) if tuple(d["shape"]) != v.shape]  # free dimensions
         for detail, value in zip(details, values):

@@ -71,6 +71,24 @@ def test_read_upload_validates_type_and_size(app_env):
     assert frame.shape == (28, 28, 1) and frame.max() > 0.9 and frame[0, 0, 0] == 0
 
 
+def test_a_small_png_claiming_144_megapixels_is_refused_before_decoding(app_env, monkeypatch):
+    sys.path.insert(0, str(app.APPS / "views"))
+    from PIL import Image, ImageFile
+
+    import digits
+
+    buf = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(buf, format="PNG")  # 144 Mpx of black, a few KB compressed
+    assert len(buf.getvalue()) < digits.MAX_UPLOAD_BYTES
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self.size))
+    upload = type("Upload", (), {"size": len(buf.getvalue()), "getvalue": lambda self: buf.getvalue()})()
+    warnings = []
+    monkeypatch.setattr(digits.st, "warning", warnings.append)
+    assert digits.read_upload(upload) is None
+    assert decoded == [] and "144,000,000 pixels" in warnings[0]
+
+
 def _vision_task(task, monkeypatch, zoo):
     monkeypatch.setenv("TFMODELS_ZOO", str(zoo))
     at = app.page()
