@@ -7,6 +7,9 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 os.environ.setdefault("TFMODELS_DATA_DIR", str(SHARED_DATA))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Downloads go nowhere (a closed local port): tests read ../shared/data or serve it
+# themselves (tests/data/test_download.py), never the internet.
+os.environ.setdefault("TFMODELS_DATA_URL", "http://127.0.0.1:9")
 
 import tfmodels  # noqa: E402,F401  (selects tf_keras before any test touches TensorFlow)
 

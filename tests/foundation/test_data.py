@@ -54,8 +54,11 @@ def test_unknown_dataset_and_split():
 
 
 def test_missing_and_corrupt_files_are_clear_errors(tmp_path, data_dir):
-    with pytest.raises(DataError, match="data folder not found"):
+    with pytest.raises(DataError, match="data folder not found: .*nowhere"):
         data.load_splits("usps", tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="cannot download usps.*put usps.h5 in .*empty"):
+        data.load_splits("usps", tmp_path / "empty")
     (tmp_path / "usps").mkdir()
     (tmp_path / "usps" / "usps.h5").write_bytes(b"not hdf5 at all")
     with pytest.raises(DataError, match="not the USPS HDF5"):

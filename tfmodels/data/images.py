@@ -1,4 +1,5 @@
-"""Digit images: bundled scikit-learn digits, USPS (HDF5) and the MNIST test split (idx).
+"""Digit images: bundled scikit-learn digits, USPS (HDF5), MNIST (idx; ``mnist-test``: its
+10,000 test digits only). USPS and MNIST download on first use (tfmodels.data.download).
 
 All images come out as float32 in [0, 1], shape (N, H, W, 1), labels int32.
 """
@@ -7,7 +8,8 @@ import struct
 
 import numpy as np
 
-from tfmodels.data.core import make_splits, partition, register_dataset, resolve_data_dir
+from tfmodels.data.core import make_splits, partition, register_dataset
+from tfmodels.data.download import fetch
 from tfmodels.errors import DataError
 
 DIGITS = tuple(str(i) for i in range(10))
@@ -39,7 +41,7 @@ def digits(data_dir=None):
 def usps(data_dir=None):
     import h5py
 
-    path = resolve_data_dir(data_dir, "usps") / "usps.h5"
+    path = fetch("usps", data_dir) / "usps.h5"
     try:
         with h5py.File(path, "r") as f:
             arrays = {s: (f[s]["data"][:], f[s]["target"][:]) for s in ("train", "test")}
@@ -49,13 +51,18 @@ def usps(data_dir=None):
         raise DataError(f"{path} is not the USPS HDF5 file (train/data, train/target, test/...): {e}") from None
     (xtr, ytr), (xte, yte) = arrays["train"], arrays["test"]
     x = xtr.reshape(-1, 16, 16, 1).astype(np.float32)
+    train, val = _hold_out_val(x, ytr.astype(np.int32))
+    return make_splits(
+        "usps", train, val, (xte.reshape(-1, 16, 16, 1).astype(np.float32), yte.astype(np.int32)),
+        class_names=DIGITS, description="USPS digits (Hull 1994)")
+
+
+def _hold_out_val(x, y):
+    """A seeded 10% of the training examples as validation (seed 0)."""
     order = np.random.default_rng(0).permutation(len(x))
     n_val = len(x) // 10
     val, train = order[:n_val], order[n_val:]
-    return make_splits(
-        "usps", (x[train], ytr[train].astype(np.int32)), (x[val], ytr[val].astype(np.int32)),
-        (xte.reshape(-1, 16, 16, 1).astype(np.float32), yte.astype(np.int32)),
-        class_names=DIGITS, description="USPS digits (Hull 1994)")
+    return (x[train], y[train]), (x[val], y[val])
 
 
 def _read_idx(path, magic: int, ndim: int) -> np.ndarray:
@@ -77,11 +84,24 @@ def _read_idx(path, magic: int, ndim: int) -> np.ndarray:
 
 @register_dataset("mnist-test", description="MNIST's 10,000 test digits (mnist/t10k-*.gz; seeded 60/10/30 split of them)", needs_data_dir=True)
 def mnist_test(data_dir=None):
-    root = resolve_data_dir(data_dir, "mnist")
-    x = _read_idx(root / "t10k-images-idx3-ubyte.gz", 2051, 3)
-    y = _read_idx(root / "t10k-labels-idx1-ubyte.gz", 2049, 1).astype(np.int32)
-    if len(x) != len(y):
-        raise DataError(f"MNIST: {len(x)} images but {len(y)} labels")
-    train, val, test = partition((x / 255.0).astype(np.float32)[..., None], y, val=0.1, test=0.3, seed=0)
+    x, y = _mnist_part(fetch("mnist-test", data_dir), "t10k")
+    train, val, test = partition(x, y, val=0.1, test=0.3, seed=0)
     return make_splits("mnist-test", train, val, test, class_names=DIGITS,
                        description="MNIST test split (LeCun et al.)")
+
+
+def _mnist_part(root, prefix):
+    x = _read_idx(root / f"{prefix}-images-idx3-ubyte.gz", 2051, 3)
+    y = _read_idx(root / f"{prefix}-labels-idx1-ubyte.gz", 2049, 1).astype(np.int32)
+    if len(x) != len(y):
+        raise DataError(f"MNIST {prefix}: {len(x)} images but {len(y)} labels")
+    return (x / 255.0).astype(np.float32)[..., None], y
+
+
+@register_dataset("mnist", description="MNIST 28x28 digits, 60,000 train (val = seeded 10% of them) / 10,000 test; "
+                  "downloads once (mnist/*-idx*-ubyte.gz)", needs_data_dir=True)
+def mnist(data_dir=None):
+    root = fetch("mnist", data_dir)
+    train, val = _hold_out_val(*_mnist_part(root, "train"))
+    return make_splits("mnist", train, val, _mnist_part(root, "t10k"), class_names=DIGITS,
+                       description="MNIST (LeCun et al.)")

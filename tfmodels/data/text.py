@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tfmodels.data.core import DatasetInfo, Splits, make_splits, partition, register_dataset, resolve_data_dir
+from tfmodels.data.core import DatasetInfo, Splits, make_splits, partition, register_dataset
+from tfmodels.data.download import fetch
 from tfmodels.errors import DataError
 from tfmodels.files import write_json
 
@@ -172,7 +173,7 @@ def read_sentiment(data_dir=None) -> tuple[list[str], np.ndarray, list[str]]:
 
     Lines are split on ``"\\n"`` only: the imdb file has U+0085 inside sentences.
     """
-    root = resolve_data_dir(data_dir, SENTIMENT_SUBDIR)
+    root = fetch("sentiment", data_dir)
     sentences, labels, sources = [], [], []
     for name in SENTIMENT_FILES:
         path = root / name
@@ -232,7 +233,7 @@ CHAR_SEQ_LEN = 128
 
 
 def read_shakespeare(data_dir=None) -> str:
-    path = resolve_data_dir(data_dir, SHAKESPEARE_FILE)
+    path = fetch("tiny-shakespeare", data_dir) / "input.txt"
     return path.read_text(encoding="utf-8")
 
 
