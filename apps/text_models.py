@@ -69,9 +69,12 @@ def built(run_dir) -> str:
     return (Path(run_dir) / "done.json").read_text()
 
 
+INFO = "info.json"  # what a page model's build measured (these folders are not run folders)
+
+
 def metrics(directory) -> dict:
-    """What the build recorded about the model (``metrics.json``)."""
-    return json.loads((Path(directory) / "metrics.json").read_text())
+    """What the build recorded about the model (``info.json``)."""
+    return json.loads((Path(directory) / INFO).read_text())
 
 
 def _save(directory, model, vocab, metrics):
@@ -80,7 +83,7 @@ def _save(directory, model, vocab, metrics):
     its vocabulary, and what the build measured."""
     model.save(Path(directory) / "model.keras")
     vocab.save(Path(directory) / "vocab.json")
-    write_json(Path(directory) / "metrics.json", metrics)
+    write_json(Path(directory) / INFO, metrics)
 
 
 def _load(directory):
@@ -207,7 +210,7 @@ def build_word_vectors(directory, progress, *, data_dir=None, lines=None, embedd
                                  min_count=min_count, window=window, learning_rate=1e-2)
     np.save(Path(directory) / "vectors.npy", vectors.matrix)
     vectors.vocab.save(Path(directory) / "vocab.json")
-    write_json(Path(directory) / "metrics.json", {"model": "skip-gram", "lines": len(texts),
+    write_json(Path(directory) / INFO, {"model": "skip-gram", "lines": len(texts),
                                                   "words": vectors.vocab.size - 2, "dim": embedding_dim})
     progress(1.0, "saved")
 

@@ -22,6 +22,7 @@ import numpy as np
 from benchmarks.foundation import THROUGHPUT_EPOCHS, THROUGHPUT_ROUNDS, throughput
 from tfmodels import train
 from tfmodels.data import load_splits
+from tfmodels.rundir import RunDir
 
 EPOCHS = 6          # mirrored, multi-worker, mixed precision and XLA runs
 RESUME_EPOCHS = 10  # kill/resume runs: killed once epoch KILL_AFTER is checkpointed
@@ -88,7 +89,7 @@ def _resume_seconds_lost(tmp: Path) -> dict:
     whole = _timed_train(tmp / "whole")
     killed = _timed_train(tmp / "resumed", kill_after=KILL_AFTER)
     resumed = _timed_train(tmp / "resumed")
-    metrics = json.loads((tmp / "resumed" / "metrics.json").read_text())
+    metrics = RunDir(tmp / "resumed").metrics()
     return {"uninterrupted_seconds": whole, "killed_seconds": killed, "resumed_seconds": resumed,
             "resume_seconds_lost": killed + resumed - whole,
             "resumed_from_epoch": metrics["resumed_from_epoch"], "epochs": metrics["epochs"]}

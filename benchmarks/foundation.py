@@ -14,6 +14,7 @@ import tfmodels
 from tfmodels import convert, train
 from tfmodels._keras import keras, tf
 from tfmodels.data import load_splits
+from tfmodels.rundir import RunDir
 
 EPOCHS = 40
 LEARNING_RATE = 2e-3
@@ -74,7 +75,7 @@ def run(data_dir) -> dict:
         sample = x_test[:1]
         keras_p50 = _p50_ms(lambda: result.model.predict(sample, verbose=0))
         keras_call_p50 = _p50_ms(lambda: result.model(sample, training=False))
-        serving = tf.saved_model.load(str(run_dir / "saved_model")).signatures["serving_default"]
+        serving = tf.saved_model.load(str(RunDir(run_dir).saved_model)).signatures["serving_default"]
         saved_p50 = _p50_ms(lambda: serving(inputs=tf.constant(sample)))
     other_seeds = [train.fit("seed_cnn", "digits", epochs=EPOCHS, learning_rate=LEARNING_RATE,
                              schedule=SCHEDULE, seed=seed, verbose=0).metrics["test_accuracy"]

@@ -5,7 +5,8 @@
     #  "confusion_matrix": [[...]]}, "tflite": {"int8": {...}, ...}, ...}
 
 Each task has its metrics: classification accuracy, per-class accuracy and the
-confusion matrix; regression MAE and RMSE; segmentation mean IoU; language models
+confusion matrix; regression MAE and RMSE; segmentation mean IoU; localization class
+accuracy and mean box IoU; autoencoders reconstruction MSE and MAE; language models
 loss (nats per token) and perplexity; metric learning recall@1. A task without an
 evaluation here is a clear error, not a made-up 0.0.
 """
@@ -50,6 +51,14 @@ def segmentation(y, out, num_classes) -> dict:
     return {"mean_iou": m["mean_iou"], "pixel_accuracy": m["pixel_accuracy"]}
 
 
+def localization(y, out) -> dict:
+    from tfmodels.data.vision_tasks import box_iou
+
+    iou = box_iou(y["box"], out["box"])
+    return {"class_accuracy": float(np.mean(np.asarray(out["class"]).argmax(-1) == y["class"])),
+            "mean_iou": float(iou.mean())}
+
+
 def language_model(y, out) -> dict:
     probs = _probabilities(np.asarray(out, np.float64))
     picked = np.take_along_axis(probs, np.asarray(y)[..., None], -1)[..., 0]
@@ -65,11 +74,21 @@ def recall_at_1(y, embeddings) -> dict:
     return {"recall_at_1": float(np.mean(y[d.argmin(1)] == y))}
 
 
-def kind(task: str, family: str, y, out) -> str:
+def reconstruction(x, out) -> dict:
+    """How far an autoencoder's output is from its input (pixel values in [0, 1])."""
+    err = np.asarray(out, np.float64) - np.asarray(x, np.float64)
+    return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err)))}
+
+
+def kind(task: str, family: str, x, y, out) -> str:
     """Which evaluation a run gets, from its task, its model's family and the shapes."""
+    if task == "localization" and isinstance(y, dict) and isinstance(out, dict):
+        return task
     y, out = np.asarray(y), np.asarray(out)
     if family == "metric":
         return "metric_learning"
+    if family == "autoencoder" and out.shape == np.shape(x):
+        return "reconstruction"
     if task == "classification" and y.ndim == 1 and out.ndim == 2:
         return "classification"
     if task == "classification" and y.ndim == 2 and out.ndim == 3:
@@ -81,7 +100,9 @@ def kind(task: str, family: str, y, out) -> str:
                             "with the model from tfmodels.train.load(RUN_DIR)")
 
 
-def score(which: str, y, out, info) -> dict:
+def score(which: str, x, y, out, info) -> dict:
+    if which == "reconstruction":
+        return reconstruction(x, out)
     if which == "classification":
         return classification(y, out, info.get("class_names", ()))
     if which == "regression":
@@ -90,6 +111,8 @@ def score(which: str, y, out, info) -> dict:
         return segmentation(y, out, len(info.get("class_names", ())) or int(np.asarray(out).shape[-1]))
     if which == "language_model":
         return language_model(y, out)
+    if which == "localization":
+        return localization(y, out)
     return recall_at_1(y, out)
 
 
@@ -113,9 +136,9 @@ def evaluate_run(run_dir, data_dir=None) -> dict:
     except UnknownNameError:
         family = ""
     task = config.get("task") or metrics.get("task") or "classification"
-    which = kind(task, family, y, out)
+    which = kind(task, family, x, y, out)
     results = {"run": str(run.path), "dataset": metrics.get("dataset"), "task": task, "evaluation": which,
-               "test_examples": int(len(y)), "keras": score(which, y, out, config), "tflite": {}}
+               "test_examples": int(len(y)), "keras": score(which, x, y, out, config), "tflite": {}}
     if files:
         from tfmodels_edge import EdgeError, EdgeModel
 
@@ -124,5 +147,7 @@ def evaluate_run(run_dir, data_dir=None) -> dict:
                 pred = EdgeModel(path).predict(x)
             except EdgeError as e:
                 raise TfmodelsError(f"{path}: {e}") from e
-            results["tflite"][mode] = score(which, y, pred, config)
+            if which == "localization":  # the device returns outputs in file order: name them
+                pred = {"box" if p.shape[-1] == 4 else "class": p for p in pred}
+            results["tflite"][mode] = score(which, x, y, pred, config)
     return results

@@ -21,6 +21,8 @@ class ModelSpec:
     builder: Callable
     default_data: str | None = None
     edge_ready: bool = False
+    default_kwargs: dict = dataclasses.field(default_factory=dict)  # what `tfmodels train` builds with
+    trained_with: str | None = None  # the Python call for models `tfmodels train` cannot train
 
     def as_dict(self) -> dict:
         return {
@@ -35,10 +37,14 @@ class ModelSpec:
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
-def register(name=None, *, family, description=None, default_data=None, edge_ready=False):
+def register(name=None, *, family, description=None, default_data=None, edge_ready=False,
+             default_kwargs=None, trained_with=None):
     """Decorator that adds a builder to the registry under ``name`` (default: its own).
 
     The description defaults to the first line of the builder's docstring.
+    ``default_kwargs``: builder keywords the trainer uses unless told otherwise (what the
+    default dataset needs). ``trained_with``: for a model that trains outside
+    ``tfmodels.train.fit``, the call to use, which the CLI shows.
     """
 
     def wrap(fn):
@@ -46,7 +52,8 @@ def register(name=None, *, family, description=None, default_data=None, edge_rea
         if key in _REGISTRY and _REGISTRY[key].builder is not fn:
             raise ValueError(f"model {key!r} is registered twice")
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
-        _REGISTRY[key] = ModelSpec(key, family, doc, fn, default_data, edge_ready)
+        _REGISTRY[key] = ModelSpec(key, family, doc, fn, default_data, edge_ready,
+                                   dict(default_kwargs or {}), trained_with)
         return fn
 
     return wrap
@@ -103,6 +110,17 @@ def input_kind(splits) -> str:
     return {1: "feature vectors", 2: "series of feature vectors", 3: "images"}.get(rank, f"rank-{rank} arrays")
 
 
+def require_trainable(name: str) -> ModelSpec:
+    """The spec of a model ``tfmodels.train.fit`` trains by name, else a clear error
+    naming the call that trains it (graph models, word vectors, seq2seq, ...)."""
+    from tfmodels.errors import TfmodelsError
+
+    spec = get_spec(name)
+    if spec.trained_with:
+        raise TfmodelsError(f"{name} does not train through `tfmodels train`; in Python: {spec.trained_with}")
+    return spec
+
+
 def check_compatible(name: str, splits):
     """Refuse a dataset whose inputs or task differ from the model's default dataset's.
 
@@ -113,17 +131,11 @@ def check_compatible(name: str, splits):
     from tfmodels.data import load_splits
     from tfmodels.errors import DataError, TfmodelsError
 
-    spec = get_spec(name)
+    spec = require_trainable(name)
     info = splits.info
-    if spec.family == "gnn" or info.task in GRAPH_TASKS:
-        if spec.family != "gnn" or info.task not in GRAPH_TASKS:
-            raise TfmodelsError(f"{name} ({spec.family}) cannot train on {info.name} ({input_kind(splits)}"
-                                f", {info.task}); its default dataset is {spec.default_data!r}")
-        raise TfmodelsError(
-            f"graph models train full-batch on the graph itself, not through `tfmodels train` yet: "
-            f"in Python, split = tfmodels.data.graphs.load_planetoid('cora', data_dir) (or load_tu), "
-            f"model = tfmodels.build({name!r}, ...), then tfmodels.models.gnn.tasks.fit_nodes(model, split) "
-            f"(fit_graphs for graph classification)")
+    if info.task in GRAPH_TASKS:
+        raise TfmodelsError(f"{name} ({spec.family}) cannot train on {info.name} ({input_kind(splits)}"
+                            f", {info.task}); its default dataset is {spec.default_data!r}")
     if spec.default_data is None or spec.default_data == info.name:
         return
     try:

@@ -261,8 +261,13 @@ class RunDir:
         holds it, for the error message. After taking it, leftovers of an interrupted
         command are removed (:meth:`clean`).
         """
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        if self.path.exists() and not self.path.is_dir():
+            raise TfmodelsError(f"{self.path} is a file, not a run folder: choose another --out")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            raise TfmodelsError(f"cannot write the run folder {self.path}: {e.strerror}") from e
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -64,8 +64,7 @@ def page():
         return
     art = arts[st.selectbox("Artifact", list(arts), key="edge_artifact")]
     modes = art["export"]["modes"]
-    tflite_dir = Path(art["path"]) / "tflite"
-    paths = {mode: tflite_dir / e["file"] for mode, e in modes.items()}
+    paths = {mode: Path(f) for mode, f in art["files"].items()}
     mode = st.radio("File", list(modes), index=list(modes).index("int8") if "int8" in modes else 0,
                     horizontal=True, key="edge_mode")
     path = paths[mode]
@@ -77,7 +76,7 @@ def page():
     from tfmodels_edge import format_device_report
 
     st.code(format_device_report(device_report(modes[mode])), language="text")
-    st.caption(f"From `{tflite_dir / 'export_report.json'}` (written by tfmodels.convert.export on "
+    st.caption(f"From `{art['run'].report_file}` (written by tfmodels.convert.export on "
                f"{art['export']['created']}, {art['export']['machine']}).")
 
     st.subheader("Latency on this machine (LiteRT, batch 1)")

@@ -69,3 +69,19 @@ def test_cli_list_json_has_the_registry():
     by_name = {r["name"]: r for r in rows}
     assert by_name["seed_cnn"]["family"] == "cnn" and by_name["seed_cnn"]["edge_ready"] is True
     assert len(rows) == len(tfmodels.list_models())
+
+
+def test_every_model_has_a_registered_default_dataset_or_names_its_call():
+    """What `tfmodels train NAME` needs: a default dataset that exists, or the Python call."""
+    from tfmodels.data import list_datasets
+    from tfmodels.errors import TfmodelsError
+    from tfmodels.registry import require_trainable
+
+    datasets = set(list_datasets())
+    for spec in tfmodels.list_models():
+        if spec.trained_with:
+            with pytest.raises(TfmodelsError, match=f"{spec.name} does not train through"):
+                require_trainable(spec.name)
+            assert "tfmodels." in spec.trained_with
+        else:
+            assert spec.default_data in datasets, spec.name

@@ -53,7 +53,7 @@ def _head(x, kw, **extra):
     return classifier_head(x, **{k: kw[k] for k in HEAD_ARGS}, **extra)
 
 
-@register(family="cnn", default_data="usps", edge_ready=True)
+@register(family="cnn", default_data="digits", edge_ready=True)  # 28x28: USPS is under its 20x20
 def lenet5(*, input_shape=(32, 32, 1), num_classes=10, include_top=True, pooling=None,
            dropout=0.0, classifier_activation="softmax", activation="tanh", augment=None,
            name="lenet5"):
@@ -213,7 +213,8 @@ MOBILENET_V2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2
                        (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
 
 
-@register(family="cnn", default_data="usps", edge_ready=True)
+@register(family="cnn", default_data="usps", edge_ready=True,
+          default_kwargs={"stem_strides": 1})  # USPS' 16x16 after the stem's stride 2 would be too small
 def mobilenet_v2(*, input_shape=(224, 224, 3), num_classes=10, include_top=True,
                  pooling="avg", dropout=0.0, classifier_activation="softmax", alpha=1.0,
                  stem_strides=2, blocks=MOBILENET_V2_BLOCKS, augment=None, name=None):
@@ -252,7 +253,8 @@ def conv1d(*, input_shape=(16, 16), num_classes=10, include_top=True, pooling=No
 
     Parallel Conv1D branches of several widths, each max-pooled over time, concatenated,
     dropout, softmax. ``input_shape`` is (steps, features) for float sequences, or
-    (steps,) of token ids with ``vocab_size`` (an Embedding of ``embed_dim`` first).
+    (steps,) of token ids with ``vocab_size`` (an Embedding of ``embed_dim`` first); a
+    grayscale image (rows, columns, 1) is read as a sequence of its rows.
     ``pooling`` is unused (max over time is the architecture). 14,410 parameters at the
     default size (16 steps x 16 features, e.g. USPS rows).
     """
@@ -262,9 +264,12 @@ def conv1d(*, input_shape=(16, 16), num_classes=10, include_top=True, pooling=No
             raise ValueError(f"with vocab_size, input_shape is (steps,), given {input_shape}")
         inputs = keras.Input(shape=input_shape, dtype="int32", name="inputs")
         x = layers.Embedding(vocab_size, embed_dim, name="embedding")(inputs)
+    elif len(input_shape) == 3 and input_shape[-1] == 1:  # a grayscale image, read row by row
+        inputs = keras.Input(shape=input_shape, name="inputs")
+        x = layers.Reshape(input_shape[:2], name="rows")(inputs)
     else:
         if len(input_shape) != 2:
-            raise ValueError(f"input_shape is (steps, features), given {input_shape}")
+            raise ValueError(f"input_shape is (steps, features) or (rows, columns, 1), given {input_shape}")
         inputs = x = keras.Input(shape=input_shape, name="inputs")
     if input_shape[0] is not None and input_shape[0] < max(kernel_sizes):
         raise ValueError(f"sequences need at least {max(kernel_sizes)} steps, given {input_shape[0]}")

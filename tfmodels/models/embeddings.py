@@ -32,7 +32,7 @@ def _scores(hidden, candidates, vocab_size, embedding_dim):
     return layers.Dot(axes=(2, 1), name="scores")([out, hidden])
 
 
-@register(family="embeddings", default_data=None)
+@register(family="embeddings", trained_with="tfmodels.models.embeddings.train_word_vectors(texts, method='skipgram')")
 def skipgram(*, vocab_size=5000, embedding_dim=64, num_negative=4, name="skipgram"):
     """Skip-gram with negative sampling (Mikolov et al. 2013): word -> its context words.
 
@@ -47,7 +47,7 @@ def skipgram(*, vocab_size=5000, embedding_dim=64, num_negative=4, name="skipgra
     return keras.Model([target, candidates], _scores(hidden, candidates, vocab_size, embedding_dim), name=name)
 
 
-@register(family="embeddings", default_data=None)
+@register(family="embeddings", trained_with="tfmodels.models.embeddings.train_word_vectors(texts, method='cbow')")
 def cbow(*, vocab_size=5000, embedding_dim=64, window=2, num_negative=4, name="cbow"):
     """Continuous bag of words with negative sampling (Mikolov et al. 2013): the mean of
     the ``2 * window`` context embeddings (padding id 0 ignored) scores the centre word

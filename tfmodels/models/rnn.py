@@ -174,7 +174,8 @@ def char_lm(*, input_shape=(None,), num_classes=66, vocab_size=None, cell="lstm"
     return keras.Model(inputs, logits, name=name)
 
 
-@register(family="rnn", default_data=None, edge_ready=True)
+@register(family="rnn", edge_ready=True,
+          trained_with="tfmodels.models.rnn.streaming_char_lm(a_trained_char_lm) (it takes the weights of char_lm)")
 def char_lm_step(*, num_classes=66, vocab_size=None, cell="lstm", embedding_dim=64, units=512,
                  num_layers=1, name="char_lm_step"):
     """One step of :func:`char_lm` for streaming generation on a device.
@@ -267,7 +268,9 @@ def edge_step_fn(edge_model, step_model):
 
 # -- encoder-decoder with additive attention -------------------------------------------
 
-@register(family="rnn", default_data=None)
+@register(family="rnn", trained_with=(
+    "tfmodels.train.fit(lambda: tfmodels.build('seq2seq_lstm', source_vocab_size=tfmodels.data.text.dates_vocab().size), "
+    "tfmodels.data.text.dates_splits()[0])"))
 def seq2seq_lstm(*, source_vocab_size=45, target_vocab_size=None, source_len=None, target_len=None,
                  embedding_dim=32, units=128, attention_units=None, bidirectional_encoder=True,
                  name="seq2seq_lstm"):

@@ -11,6 +11,7 @@ with the same arguments resumes from its last finished epoch (see
 """
 import dataclasses
 import hashlib
+import inspect
 import logging
 import math
 import os
@@ -79,15 +80,35 @@ class _ProgressBar(keras.callbacks.Callback):
         self.bar.close()
 
 
-def _default_loss(task: str):
-    if task == "classification":
-        return keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
+def outputs_logits(model) -> bool:
+    """Whether the model's (first) output is logits: a subclassed model says so with a
+    ``from_logits`` attribute; otherwise the output layer's activation tells."""
+    if hasattr(model, "from_logits"):
+        return bool(model.from_logits)
+    outputs = getattr(model, "outputs", None) or []
+    if not outputs:
+        return False
+    layer = outputs[0]._keras_history.layer
+    return getattr(layer, "activation", None) is keras.activations.linear
+
+
+def _default_loss(task: str, model):
+    """Loss and metrics for a task (None, []: the model's own, e.g. autoencoders)."""
+    classify = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
+    if task in ("classification", "segmentation"):
+        return classify, ["accuracy"]
+    if task == "localization":
+        return ({"class": keras.losses.SparseCategoricalCrossentropy(), "box": keras.losses.MeanSquaredError()},
+                {"class": ["accuracy"]})
     if task == "regression":
         return keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
     return None, []
 
 
 SCHEDULES = (None, "cosine")
+#: The optimizers ``fit(optimizer=...)`` and ``--optimizer`` take by name (tf_keras 2.21's).
+OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl", "lion", "nadam",
+              "rmsprop", "sgd")
 
 
 def _learning_rate(learning_rate: float, schedule, total_steps: int):
@@ -113,12 +134,15 @@ def _num_examples(arrays) -> int:
 
 def _build(model_or_name, info, model_kwargs):
     if isinstance(model_or_name, str):
+        spec = get_spec(model_or_name)
+        accepts = inspect.signature(spec.builder).parameters
         kwargs = {"input_shape": info.input_shape}
-        if info.num_classes is not None:
-            kwargs["num_classes"] = info.num_classes
-        kwargs.update(model_kwargs or {})
+        if info.num_classes is not None:  # a language model's classes are its vocabulary
+            kwargs["num_classes" if "num_classes" in accepts else "vocab_size"] = info.num_classes
+        kwargs = {k: v for k, v in kwargs.items() if k in accepts}
+        kwargs |= spec.default_kwargs | (model_kwargs or {})
         try:
-            return get_spec(model_or_name).builder(**kwargs)
+            return spec.builder(**kwargs)
         except (ValueError, TypeError) as e:  # a builder refusing this shape or keyword
             raise TfmodelsError(f"{model_or_name} cannot be built for {info.name} "
                                 f"(input shape {info.input_shape}): {e}") from e
@@ -127,8 +151,10 @@ def _build(model_or_name, info, model_kwargs):
     return model_or_name
 
 
-def _check_arguments(epochs, batch_size, learning_rate):
-    """Refuse sizes and rates that cannot train, before anything is written."""
+def _check_arguments(epochs, batch_size, learning_rate, optimizer):
+    """Refuse sizes, rates and names that cannot train, before anything is written."""
+    if isinstance(optimizer, str) and optimizer.lower() not in OPTIMIZERS:
+        raise UnknownNameError("optimizer", optimizer, list(OPTIMIZERS))
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise TfmodelsError(f"{name} must be a whole number >= 1, given {value!r}")
@@ -190,7 +216,7 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         ``overwrite``, which starts over.
       verbose: 0 silent, 1 a progress bar, 2 one line per epoch (for logs).
     """
-    _check_arguments(epochs, batch_size, learning_rate)
+    _check_arguments(epochs, batch_size, learning_rate, optimizer)
     if schedule not in SCHEDULES:
         raise UnknownNameError("schedule", schedule, [s for s in SCHEDULES if s])
     strat = get_strategy(strategy)  # first: multi-worker setup must precede any TF op
@@ -235,7 +261,7 @@ def _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, ve
             if config["qat"]:
                 from tfmodels.train.qat import quantize_model
                 model = quantize_model(model)
-            default_loss, default_metrics = _default_loss(info.task)
+            default_loss, default_metrics = _default_loss(info.task, model)
             rate = _learning_rate(config["learning_rate"], config["schedule"], epochs * steps_per_epoch)
             model.compile(
                 optimizer=_optimizer(config["optimizer"], rate),

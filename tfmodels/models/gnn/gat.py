@@ -92,7 +92,9 @@ def _gat_layer(attention, **kw):
     return gat_v2.GATv2HomGraphUpdate(receiver_tag=tfgnn.TARGET, **kw)
 
 
-@register(family="gnn", default_data="cora", edge_ready=True)
+@register(family="gnn", default_data="cora", edge_ready=True,
+          trained_with=("tfmodels.models.gnn.tasks.fit_nodes(tfmodels.build('gat'), "
+                        "tfmodels.data.graphs.load_planetoid('cora', DATA_DIR))"))
 def gat(*, input_shape=(1433,), num_classes=7, task="node", attention="gat", num_heads=8, per_head_channels=8,
         num_layers=2, heads_merge_type="concat", dropout=0.6, weight_decay=5e-4, include_top=True,
         pooling="mean", classifier_activation="softmax", name="gat"):

@@ -42,7 +42,9 @@ class GatedGraphConv(layers.Layer):
         return super().get_config() | {"units": self.units, "steps": self.steps}
 
 
-@register(family="gnn", default_data="mutag", edge_ready=True)
+@register(family="gnn", default_data="mutag", edge_ready=True,
+          trained_with=("c = tfmodels.data.graphs.load_tu('MUTAG', DATA_DIR); train, test = c.folds(10)[0]; "
+                        "tfmodels.models.gnn.tasks.fit_graphs(tfmodels.build('gated_gnn'), c, train, test)"))
 def gated_gnn(*, input_shape=(7,), num_classes=2, task="graph", hidden_units=32, steps=4,
               dropout=0.0, include_top=True, pooling="attention", classifier_activation="softmax",
               name="gated_gnn"):

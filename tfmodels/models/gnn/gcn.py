@@ -89,7 +89,9 @@ class GCNConv(layers.Layer):
             "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}
 
 
-@register(family="gnn", default_data="cora", edge_ready=True)
+@register(family="gnn", default_data="cora", edge_ready=True,
+          trained_with=("tfmodels.models.gnn.tasks.fit_nodes(tfmodels.build('gcn'), "
+                        "tfmodels.data.graphs.load_planetoid('cora', DATA_DIR))"))
 def gcn(*, input_shape=(1433,), num_classes=7, task="node", hidden_units=16, num_layers=2,
         dropout=0.5, weight_decay=5e-4, include_top=True, pooling="mean",
         classifier_activation="softmax", sparse_features=False, implementation="fast", name="gcn"):

@@ -39,7 +39,9 @@ class GINConv(layers.Layer):
                                        "learn_eps": self.learn_eps}
 
 
-@register(family="gnn", default_data="mutag", edge_ready=True)
+@register(family="gnn", default_data="mutag", edge_ready=True,
+          trained_with=("c = tfmodels.data.graphs.load_tu('MUTAG', DATA_DIR); train, test = c.folds(10)[0]; "
+                        "tfmodels.models.gnn.tasks.fit_graphs(tfmodels.build('gin'), c, train, test)"))
 def gin(*, input_shape=(7,), num_classes=2, task="graph", hidden_units=32, num_layers=4,
         learn_eps=True, dropout=0.5, include_top=True, pooling="sum",
         classifier_activation="softmax", name="gin"):

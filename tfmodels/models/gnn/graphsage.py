@@ -14,7 +14,9 @@ AGGREGATORS = {"mean": dict(reduce_type="mean", use_pooling=False),
                "maxpool": dict(reduce_type="max_no_inf", use_pooling=True)}
 
 
-@register(family="gnn", default_data="cora", edge_ready=True)
+@register(family="gnn", default_data="cora", edge_ready=True,
+          trained_with=("tfmodels.models.gnn.tasks.fit_nodes(tfmodels.build('graphsage'), "
+                        "tfmodels.data.graphs.load_planetoid('cora', DATA_DIR))"))
 def graphsage(*, input_shape=(1433,), num_classes=7, task="node", hidden_units=64, num_layers=2,
               aggregator="mean", dropout=0.5, include_top=True, pooling="mean",
               classifier_activation="softmax", name="graphsage"):

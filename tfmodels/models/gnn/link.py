@@ -49,7 +49,9 @@ def link_predictor(encoder, *, decoder="dot", name=None):
     return keras.Model([*encoder.inputs, pairs], logits, name=name or f"{encoder.name}_link")
 
 
-@register(family="gnn", default_data="cora")
+@register(family="gnn", default_data="cora", trained_with=(
+    "split = tfmodels.data.graphs.link_split(tfmodels.data.graphs.load_planetoid('cora', DATA_DIR).graph); "
+    "tfmodels.models.gnn.link.fit_links(tfmodels.build('gae'), split)"))
 def gae(*, input_shape=(1433,), hidden_units=32, embedding_units=16, dropout=0.0, decoder="dot",
         sparse_features=False, name="gae"):
     """Graph auto-encoder for link prediction (Kipf & Welling 2016): GCN(32)-GCN(16), dot decoder.

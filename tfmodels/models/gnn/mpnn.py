@@ -34,7 +34,9 @@ def message_passing_layer(units: int, *, aggregation="sum", phi=None, gamma=None
         tfgnn.keras.layers.NextStateFromConcat(gamma))}, name=name)
 
 
-@register(family="gnn", default_data="karate", edge_ready=True)
+@register(family="gnn", default_data="karate", edge_ready=True,
+          trained_with=("tfmodels.models.gnn.tasks.fit_nodes(tfmodels.build('mpnn'), "
+                        "tfmodels.data.graphs.karate_club())"))
 def mpnn(*, input_shape=(34,), num_classes=2, task="node", hidden_units=16, num_layers=2,
          aggregation="sum", dropout=0.0, include_top=True, pooling="mean",
          classifier_activation="softmax", name="mpnn"):

@@ -65,7 +65,9 @@ def _update(units, name):
         ITEMS: tfgnn.keras.layers.NodeSetUpdate({INTERACTS: conv(tfgnn.TARGET)}, next_state())}, name=name)
 
 
-@register(family="gnn", default_data="davis")
+@register(family="gnn", trained_with=(
+    "train, held = tfmodels.models.gnn.recommender.holdout_split(pairs, num_users); "
+    "tfmodels.models.gnn.recommender.fit_recommender(tfmodels.build('recommender'), train, num_items)"))
 def recommender(*, num_users=18, num_items=14, units=16, num_layers=1, name="recommender"):
     """Heterogeneous user-item GNN recommender (TF-GNN node sets users/items), dot-product scores.
 
