@@ -88,20 +88,27 @@ def test_gpt_past_logits_never_depend_on_future_tokens():
 
 
 def test_gpt_kv_cache_generation_equals_full_recompute_past_the_context():
+    from tfmodels.models.transformer import window_start
+
     gpt = tfmodels.build("gpt", **SMALL_GPT)
     prompt = [3, 1, 4]
-    cached = gpt.generate(prompt, 12, temperature=0)  # 15 tokens > block_size 8: the window slides
-    full = gpt.generate(prompt, 12, temperature=0, use_cache=False)
-    assert cached.shape == (1, 15) and np.array_equal(cached, full)
-    assert np.array_equal(cached[0, :3], prompt)
-    # by hand: each greedy token is the argmax of the full forward pass on the last 8 tokens
-    for t in range(3, 15):
-        window = cached[:, max(0, t - 8):t]
-        assert cached[0, t] == gpt(window).numpy()[0, -1].argmax()
+    for slide in (1, None):  # nanoGPT's crop to the last 8 tokens; the default, half a window
+        cached = gpt.generate(prompt, 12, temperature=0, slide=slide)  # 15 tokens > block_size 8
+        full = gpt.generate(prompt, 12, temperature=0, use_cache=False, slide=slide)
+        assert cached.shape == (1, 15) and np.array_equal(cached, full)
+        assert np.array_equal(cached[0, :3], prompt)
+        # by hand: each greedy token is the argmax of the full forward pass on its window
+        start = 0
+        for t in range(3, 15):
+            start = window_start(start, t, 8, slide or 4)
+            assert t - start <= 8 and (slide != 1 or start == max(0, t - 8))
+            assert cached[0, t] == gpt(cached[:, start:t]).numpy()[0, -1].argmax()
     sampled = gpt.generate(np.array([prompt, prompt]), 6, temperature=1.0, top_k=1)
     assert np.array_equal(sampled[0], cached[0, :9]) and np.array_equal(sampled[1], cached[0, :9])
     with pytest.raises(ValueError, match="at least one token"):
         gpt.generate([], 3)
+    with pytest.raises(ValueError, match="slide must be in 1..block_size=8"):
+        gpt.generate(prompt, 3, slide=9)
 
 
 def test_sample_respects_temperature_and_top_k():
