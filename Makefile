@@ -12,8 +12,8 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Reinstall only when the dependency lists change.
-$(STAMP): $(BIN)/python pyproject.toml export/pyproject.toml
-	$(BIN)/python -m pip install -q -e ./export -e '.[dev]'
+$(STAMP): $(BIN)/python pyproject.toml export/pyproject.toml constraints.txt
+	$(BIN)/python -m pip install -q -c constraints.txt -e './export[litert,images]' -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -7,11 +7,16 @@
     tfmodels eval runs/seed_cnn
     tfmodels launch --workers 2 -- train mlp --data digits --out runs/mw
     tfmodels zoo --dir saved_models
+    tfmodels app [--port 8501] [--zoo saved_models]   # the Streamlit app (extra: tfmodels[app])
+    tfmodels --version
+    tfmodels --verbose list   # show TensorFlow's start-up and C++ log lines (or TFMODELS_VERBOSE=1)
 
+TensorFlow's C++ start-up lines are hidden unless ``--verbose`` (see :mod:`tfmodels._keras`).
 Errors a user can cause print one line (``error: ...``) and exit with status 2.
 """
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -44,10 +49,10 @@ def cmd_datasets(args):
 
 
 def cmd_train(args):
-    from tfmodels.registry import get_spec
+    from tfmodels.registry import require_trainable
     from tfmodels.train import fit
 
-    data = args.data or get_spec(args.model).default_data
+    data = args.data or require_trainable(args.model).default_data
     if data is None:
         raise TfmodelsError(f"{args.model} has no default dataset: pass --data (tfmodels datasets)")
     result = fit(args.model, data, data_dir=args.data_dir, epochs=args.epochs,
@@ -82,7 +87,8 @@ def cmd_export(args):
 def cmd_eval(args):
     from tfmodels.evaluate import evaluate_run
 
-    print(json.dumps(evaluate_run(args.run_dir, data_dir=args.data_dir), indent=2, allow_nan=False))
+    text = json.dumps(evaluate_run(args.run_dir, data_dir=args.data_dir), indent=2, allow_nan=False)
+    print(re.sub(r"\[\s+([-\d.,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text))
 
 
 def cmd_launch(args):
@@ -102,8 +108,38 @@ def cmd_zoo(args):
         print(f"ready: {run_dir}")
 
 
+def cmd_app(args):
+    import importlib.util
+    import os
+    import subprocess
+
+    if importlib.util.find_spec("streamlit") is None:
+        raise TfmodelsError("tfmodels app needs Streamlit: pip install 'tfmodels[app]'")
+    spec = importlib.util.find_spec("tfmodels_app")
+    if spec is None or not spec.submodule_search_locations:
+        raise TfmodelsError("the app is not installed with this tfmodels (no tfmodels_app package)")
+    script = Path(next(iter(spec.submodule_search_locations))) / "app.py"
+    env = dict(os.environ)
+    env["TFMODELS_ZOO"] = str(Path(args.zoo or env.get("TFMODELS_ZOO") or "saved_models").resolve())
+    command = [sys.executable, "-m", "streamlit", "run", str(script),
+               "--server.port", str(args.port), "--server.headless", "true",
+               "--browser.gatherUsageStats", "false",
+               *(args.streamlit_args[1:] if args.streamlit_args[:1] == ["--"] else args.streamlit_args)]
+    print(f"tfmodels app: http://localhost:{args.port}  (models from {env['TFMODELS_ZOO']}; Ctrl-C stops it)",
+          flush=True)
+    try:
+        sys.exit(subprocess.call(command, env=env))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
 def parser() -> argparse.ArgumentParser:
+    from tfmodels import __version__
+
     p = argparse.ArgumentParser(prog="tfmodels", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"tfmodels {__version__}")
+    p.add_argument("--verbose", action="store_true",
+                   help="show TensorFlow's start-up and C++ log lines (also: TFMODELS_VERBOSE=1)")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("list", help="registered models")
@@ -153,11 +189,26 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("zoo", help="build the default trained artifacts that are missing")
     s.add_argument("--dir", default="saved_models")
     s.set_defaults(fn=cmd_zoo)
+
+    s = sub.add_parser("app", help="start the Streamlit app (needs tfmodels[app])")
+    s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--zoo", help="folder of trained artifacts (default $TFMODELS_ZOO, else ./saved_models)")
+    s.add_argument("streamlit_args", nargs=argparse.REMAINDER,
+                   help="more `streamlit run` options after --, e.g. -- --server.address 0.0.0.0")
+    s.set_defaults(fn=cmd_app)
     return p
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    if args.verbose:
+        import os
+
+        from tfmodels import _keras
+
+        os.environ["TFMODELS_VERBOSE"] = "1"  # for the processes it starts (launch, app)
+        if _keras.STARTUP_LOG:  # TensorFlow was imported (quietly) before argv was read
+            sys.stderr.write(_keras.STARTUP_LOG)
     try:
         args.fn(args)
     except (TfmodelsError, FileNotFoundError) as e:
