@@ -22,7 +22,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 demo: setup
-	$(BIN)/tfmodels zoo --dir saved_models
+	$(BIN)/python apps/prebuild.py --zoo saved_models
 	@echo "tfmodels app: http://localhost:$(PORT)"
 	$(BIN)/streamlit run apps/app.py --server.port $(PORT) --server.headless true
 

@@ -18,6 +18,7 @@ def zoo_dir() -> Path:
 
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_UPLOAD_PIXELS = 4_000_000  # a 2000 x 2000 photo of a digit is plenty; refused before decoding
 
 
 def guarded(page):
@@ -64,7 +65,7 @@ def edge_model(path: str):
 def test_split(dataset: str):
     import tfmodels.data
 
-    return tfmodels.data.load_arrays(dataset, "test")
+    return tfmodels.data.load_arrays(dataset, "test", data_dir())
 
 
 def timed(fn, *args):
@@ -107,27 +108,42 @@ def build_defaults_button():
     st.rerun()
 
 
+def is_built(name: str, zoo=None) -> bool:
+    """True when the page model ``<zoo>/<name>/`` is complete (it holds ``done.json``)."""
+    return (Path(zoo or zoo_dir()) / name / "done.json").exists()
+
+
+def build_artifact(name: str, build, progress=lambda fraction, text="": None, *, zoo=None) -> Path:
+    """Build the page model ``<zoo>/<name>/`` (default zoo: :func:`zoo_dir`) the one way
+    the pages' Build buttons and ``apps/prebuild.py`` do: ``build(directory, progress)``
+    writes into a temp directory beside it, then ``done.json``; the temp directory
+    replaces ``<zoo>/<name>`` only when both succeeded, so an interrupted build leaves
+    nothing half-written (and nothing that :func:`is_built`)."""
+    from tfmodels.files import atomic_directory, write_json
+
+    run_dir = Path(zoo or zoo_dir()) / name
+    with atomic_directory(run_dir) as tmp:
+        build(tmp, progress)
+        write_json(tmp / "done.json", {"name": name, "built": time.strftime("%Y-%m-%d %H:%M:%S")})
+    return run_dir
+
+
 def demo_artifact(name: str, build, *, what: str) -> Path | None:
     """A page's own small trained model, kept in ``<zoo>/<name>/``.
 
     Returns the directory when it is complete (it holds ``done.json``). Otherwise shows
-    a button; on click runs ``build(directory, progress)`` (``progress(fraction, text)``
-    moves a progress bar) into a temp directory that replaces ``<zoo>/<name>`` only
-    when ``build`` returns, so an interrupted build leaves nothing half-written.
-    Tests pre-build the same way with small settings.
+    a button; on click runs :func:`build_artifact` (``build(directory, progress)``,
+    ``progress(fraction, text)`` moving a progress bar). ``apps/prebuild.py`` builds
+    every page's models ahead the same way; tests with small settings.
     """
-    from tfmodels.files import atomic_directory, write_json
-
     run_dir = zoo_dir() / name
-    if (run_dir / "done.json").exists():
+    if is_built(name):
         return run_dir
     st.info(f"This page needs {what}, not built yet in `{run_dir}`.")
     if not st.button(f"Build {name}", type="primary", key=f"build-{name}"):
         return None
     bar = st.progress(0.0, text="starting")
-    with atomic_directory(run_dir) as tmp:
-        build(tmp, lambda fraction, text="": bar.progress(fraction, text=text))
-        write_json(tmp / "done.json", {"name": name, "built": time.strftime("%Y-%m-%d %H:%M:%S")})
+    build_artifact(name, build, lambda fraction, text="": bar.progress(fraction, text=text))
     st.rerun()
 
 
