@@ -6,6 +6,7 @@ plain ``open``/``mkdir`` would (``tempfile``'s 0600/0700 would survive the renam
 lock a shared run folder to its creator).
 """
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -71,3 +72,12 @@ def atomic_directory(path):
     os.replace(tmp, path)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def sha256_file(path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

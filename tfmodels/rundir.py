@@ -25,7 +25,6 @@ import contextlib
 import datetime
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import platform
@@ -36,7 +35,7 @@ import uuid
 from pathlib import Path
 
 from tfmodels.errors import DataError, TfmodelsError
-from tfmodels.files import jsonable, atomic_write, write_json
+from tfmodels.files import atomic_write, jsonable, sha256_file, write_json
 
 CONFIG, METRICS, LOCK = "config.json", "metrics.json", ".lock"
 CHECKPOINTS, LOGS, SAVED_MODEL = "checkpoints", "logs", "saved_model"
@@ -67,14 +66,6 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             found[name] = None
     return found
-
-
-def sha256_file(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def digests(folder) -> dict:

@@ -139,14 +139,6 @@ def origin(f: RemoteFile) -> str:
     return f"{base.rstrip('/')}/{f.path}" if base else f.url
 
 
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _download(f: RemoteFile, dest: Path) -> None:
     """One file to ``dest`` via a temporary name, renamed only once its hash matches."""
     dest.parent.mkdir(parents=True, exist_ok=True)
