@@ -283,6 +283,49 @@ def misuse_commands(workdir: Path) -> list[list[str]]:
         ["eval", str(not_a_run)],
         ["train"],
         ["nosuchcommand"],
+        *own_data_mistakes(workdir, out),
+    ]
+
+
+def own_data_mistakes(workdir: Path, out: str) -> list[list[str]]:
+    """Mistakes with the user's own files: each a small bad file or folder made here."""
+    import numpy as np
+    from PIL import Image
+
+    own = workdir / "own"
+    table = own / "table.csv"
+    own.mkdir(exist_ok=True)
+    table.write_text("size,colour,label\n1.0,red,a\n2.0,blue,b\n3.0,,a\n")
+    (own / "ragged.csv").write_text("x,y\n1,2\n3\n")
+    (own / "header_only.csv").write_text("x,y\n")
+    (own / "latin1.csv").write_bytes("x,y\n1,caf\xe9\n".encode("latin-1"))
+    rng = np.random.default_rng(0)
+    for folder, classes in (("one_class", ["a"]), ("broken", ["a", "b"]), ("no_images", ["a", "b"])):
+        for name in classes:
+            (own / folder / name).mkdir(parents=True, exist_ok=True)
+            if folder != "no_images":
+                Image.fromarray(rng.integers(0, 255, (8, 8), dtype=np.uint8)).save(own / folder / name / "0.png")
+            else:
+                (own / folder / name / "notes.txt").write_text("not an image\n")
+    (own / "broken" / "b" / "1.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    train = lambda model, *args: ["train", model, *args, "--out", out]  # noqa: E731
+    return [
+        train("mlp", "--data", str(table)),                                    # how to read it?
+        train("mlp", "--data", str(table), "--target", "nosuchcolumn"),
+        train("mlp", "--data", str(table), "--target", "label"),               # text as a feature
+        train("mlp", "--data", str(table), "--target", "label", "--image-size", "32x32"),
+        train("mlp", "--data", str(own / "ragged.csv"), "--target", "y"),
+        train("mlp", "--data", str(own / "header_only.csv"), "--target", "y"),
+        train("mlp", "--data", str(own / "latin1.csv"), "--target", "y"),
+        train("lstm", "--data", str(table), "--text-column", "colour"),         # no --target
+        train("rnn_forecaster", "--data", str(table), "--column", "size", "--window", "24"),
+        train("seed_cnn", "--data", str(own / "one_class")),
+        train("seed_cnn", "--data", str(own / "broken")),
+        train("seed_cnn", "--data", str(own / "no_images")),
+        train("seed_cnn", "--data", str(own / "one_class"), "--image-size", "big"),
+        train("seed_cnn", "--data", str(own / "one_class"), "--target", "label"),
+        train("seed_cnn", "--data", str(own / "nowhere") + "/"),
+        train("mlp", "--data", "digits", "--target", "label"),                 # options, registered data
     ]
 
 
@@ -302,9 +345,10 @@ def wrong_pairs() -> list[list[str]]:
             default = load_splits(spec.default_data)
         except tfmodels.DataError:
             continue
-        want = (input_kind(default), default.info.task)
+        accepted = ({(i, t) for i in spec.inputs for t in spec.tasks or ("classification",)}
+                    or {(input_kind(default), default.info.task)})
         pairs += [["train", spec.name, "--data", name, "--out", "/nonexistent-never-written"]
-                  for name, kind in kinds.items() if kind != want]
+                  for name, kind in kinds.items() if kind not in accepted]
     return pairs
 
 

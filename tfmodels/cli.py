@@ -3,6 +3,8 @@
     tfmodels list [--family cnn] [--json]
     tfmodels datasets
     tfmodels train seed_cnn --data digits --epochs 20 --out runs/seed_cnn
+    tfmodels train mobilenet_v2 --data photos/ --image-size 96x96 --out runs/photos
+    tfmodels train mlp --data wine.csv --target quality --out runs/wine
     tfmodels export runs/seed_cnn --quant float32,int8
     tfmodels eval runs/seed_cnn
     tfmodels launch --workers 2 -- train mlp --data digits --out runs/mw
@@ -55,7 +57,10 @@ def cmd_train(args):
     data = args.data or require_trainable(args.model).default_data
     if data is None:
         raise TfmodelsError(f"{args.model} has no default dataset: pass --data (tfmodels datasets)")
-    result = fit(args.model, data, data_dir=args.data_dir, epochs=args.epochs,
+    options = {key: value for key, value in (
+        ("image_size", args.image_size), ("target", args.target), ("text", args.text_column),
+        ("column", args.column), ("window", args.window), ("task", args.task)) if value is not None}
+    result = fit(args.model, data, data_dir=args.data_dir, data_options=options, epochs=args.epochs,
                  batch_size=args.batch_size, learning_rate=args.learning_rate,
                  schedule=None if args.schedule == "constant" else args.schedule,
                  optimizer=args.optimizer,
@@ -152,8 +157,17 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train a registered model on a dataset")
     s.add_argument("model")
-    s.add_argument("--data", help="dataset name (tfmodels datasets); default: the model's own")
+    s.add_argument("--data", help="dataset name (tfmodels datasets), a folder of images (one subfolder "
+                   "per class) or a .csv/.tsv file; default: the model's own dataset")
     s.add_argument("--data-dir", help="folder with local data files (default $TFMODELS_DATA_DIR)")
+    own = s.add_argument_group("your own files (--data PATH)")
+    own.add_argument("--image-size", help="HEIGHTxWIDTH images are resized to (default: the model's input)")
+    own.add_argument("--target", help="CSV column to predict (a table, or with --text-column the label)")
+    own.add_argument("--text-column", help="CSV column of text (with --target: text classification)")
+    own.add_argument("--column", help="CSV column of one time series (forecasting)")
+    own.add_argument("--window", type=int, help="values per series window (default 24)")
+    own.add_argument("--task", choices=["classification", "regression"],
+                     help="for --target: what to predict (default: guessed from the column)")
     s.add_argument("--epochs", type=int, default=10)
     s.add_argument("--batch-size", type=int, default=32, help="per replica")
     s.add_argument("--learning-rate", type=float, default=1e-3)

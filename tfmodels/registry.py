@@ -23,6 +23,8 @@ class ModelSpec:
     edge_ready: bool = False
     default_kwargs: dict = dataclasses.field(default_factory=dict)  # what `tfmodels train` builds with
     trained_with: str | None = None  # the Python call for models `tfmodels train` cannot train
+    inputs: tuple = ()  # kinds of input it trains on (input_kind); () = its default dataset's
+    tasks: tuple = ()   # tasks it trains for; () = its default dataset's
 
     def as_dict(self) -> dict:
         return {
@@ -38,13 +40,15 @@ _REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register(name=None, *, family, description=None, default_data=None, edge_ready=False,
-             default_kwargs=None, trained_with=None):
+             default_kwargs=None, trained_with=None, inputs=(), tasks=()):
     """Decorator that adds a builder to the registry under ``name`` (default: its own).
 
     The description defaults to the first line of the builder's docstring.
     ``default_kwargs``: builder keywords the trainer uses unless told otherwise (what the
     default dataset needs). ``trained_with``: for a model that trains outside
-    ``tfmodels.train.fit``, the call to use, which the CLI shows.
+    ``tfmodels.train.fit``, the call to use, which the CLI shows. ``inputs`` and
+    ``tasks``: what else it trains on beyond its default dataset's kind (e.g. the MLP:
+    feature vectors for regression too); see :func:`check_compatible`.
     """
 
     def wrap(fn):
@@ -53,7 +57,7 @@ def register(name=None, *, family, description=None, default_data=None, edge_rea
             raise ValueError(f"model {key!r} is registered twice")
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
         _REGISTRY[key] = ModelSpec(key, family, doc, fn, default_data, edge_ready,
-                                   dict(default_kwargs or {}), trained_with)
+                                   dict(default_kwargs or {}), trained_with, tuple(inputs), tuple(tasks))
         return fn
 
     return wrap
@@ -125,8 +129,9 @@ def check_compatible(name: str, splits):
     """Refuse a dataset whose inputs or task differ from the model's default dataset's.
 
     The default dataset is the model's contract: ``gpt`` reads token ids like
-    tiny-shakespeare, ``vgg`` images like usps. Without a default, or when the default
-    cannot be loaded here (no local files), nothing is checked.
+    tiny-shakespeare, ``vgg`` images like usps; a model registered with ``inputs`` and
+    ``tasks`` says itself what it takes. Without either, or when the default cannot be
+    loaded here (no local files), nothing is checked.
     """
     from tfmodels.data import load_splits
     from tfmodels.errors import DataError, TfmodelsError
@@ -136,13 +141,20 @@ def check_compatible(name: str, splits):
     if info.task in GRAPH_TASKS:
         raise TfmodelsError(f"{name} ({spec.family}) cannot train on {info.name} ({input_kind(splits)}"
                             f", {info.task}); its default dataset is {spec.default_data!r}")
+    given = (input_kind(splits), info.task)
+    if spec.inputs:
+        if given[0] not in spec.inputs or given[1] not in (spec.tasks or ("classification",)):
+            raise TfmodelsError(f"{name} trains on {' or '.join(spec.inputs)} "
+                                f"({' or '.join(spec.tasks or ('classification',))}); {info.name!r} holds "
+                                f"{given[0]} ({given[1]}). Pick a model of that kind (tfmodels list) or other data")
+        return
     if spec.default_data is None or spec.default_data == info.name:
         return
     try:
         default = load_splits(spec.default_data)
     except DataError:
         return
-    want, given = (input_kind(default), default.info.task), (input_kind(splits), info.task)
+    want = (input_kind(default), default.info.task)
     if want != given:
         raise TfmodelsError(f"{name} trains on {want[0]} ({want[1]}), like its default dataset "
                             f"{spec.default_data!r}; {info.name!r} holds {given[0]} ({given[1]}). "

@@ -2,12 +2,13 @@
 
     runs/seed_cnn/
       config.json         every argument of the run, its data source, class names, versions
+      vocab.json          the token table of a text model's data (text runs only)
       metrics.json        written last by training: the run is finished once it exists
       checkpoints/        epoch checkpoints and history.json (a killed run resumes from them)
       logs/               TensorBoard
       saved_model/        the trained Keras model
       exports/<id>/       export generations: model_<mode>.tflite, export_report.json,
-                          labels.txt, vocab.txt
+                          labels.txt, vocab.json (what a device needs beside the .tflite)
       tflite -> exports/<id>   the current generation, a symlink swapped in one rename
       .lock               held while a command writes the folder
 
@@ -40,7 +41,7 @@ from tfmodels.files import atomic_write, jsonable, sha256_file, write_json
 CONFIG, METRICS, LOCK = "config.json", "metrics.json", ".lock"
 CHECKPOINTS, LOGS, SAVED_MODEL = "checkpoints", "logs", "saved_model"
 EXPORTS, CURRENT_EXPORT, REPORT = "exports", "tflite", "export_report.json"
-LABELS, VOCABULARY, HISTORY = "labels.txt", "vocab.txt", "history.json"
+LABELS, VOCABULARY, HISTORY = "labels.txt", "vocab.json", "history.json"
 
 # Config keys that may change between a run and its resumption: how it runs, not what.
 RUNTIME_KEYS = ("epochs", "strategy", "jit_compile", "data_dir", "versions", "run_id", "created",
@@ -114,6 +115,7 @@ class RunDir:
     logs = property(lambda self: self.path / LOGS)
     saved_model = property(lambda self: self.path / SAVED_MODEL)
     exports = property(lambda self: self.path / EXPORTS)
+    vocabulary_file = property(lambda self: self.path / VOCABULARY)
     export_dir = property(lambda self: self.path / CURRENT_EXPORT)  # the current generation
 
     @property
@@ -161,6 +163,10 @@ class RunDir:
         except DataError:
             return False
 
+    def vocabulary(self) -> dict | None:
+        """The token table the run's text data was encoded with, or None."""
+        return _read_json(self.vocabulary_file) if self.vocabulary_file.exists() else None
+
     def history(self) -> dict:
         """Per-epoch metrics of the epochs finished so far (``{name: [values]}``)."""
         if not self.history_file.exists():
@@ -183,8 +189,12 @@ class RunDir:
         if not ref:
             raise DataError(f"{self.path} was trained on in-memory data ({source.get('name')}): "
                             "pass its arrays (representative=..., eval_data=...) from Python")
-        options = source.get("options") or {}
-        return load_splits(ref, data_dir or source.get("data_dir"), **options)
+        splits = load_splits(ref, data_dir or source.get("data_dir"), **(source.get("options") or {}))
+        recorded, now = source.get("fingerprint"), (splits.info.source or {}).get("fingerprint")
+        if recorded and now != recorded:
+            raise DataError(f"the files at {ref} changed since {self.path} was trained on them "
+                            "(their fingerprint differs); train again, or restore the files")
+        return splits
 
     def verify_saved_model(self) -> Path:
         """The SavedModel folder after checking every file against metrics.json's digests."""
@@ -226,7 +236,7 @@ class RunDir:
         return files
 
     def export_file(self, name: str, verify: bool = True) -> Path | None:
-        """A side file of the current generation (``labels.txt``, ``vocab.txt``), or None."""
+        """A side file of the current generation (``labels.txt``, ``vocab.json``), or None."""
         path = self.export_dir / name
         if not path.exists():
             return None
@@ -289,10 +299,11 @@ class RunDir:
                     _remove(generation)
 
     # -- training --------------------------------------------------------------------
-    def start_training(self, config: dict, *, overwrite: bool = False) -> dict:
+    def start_training(self, config: dict, *, overwrite: bool = False, vocabulary=None) -> dict:
         """Check ``config`` against the folder's; return the config training continues with.
 
         A new folder (or ``overwrite``) starts a new run: everything of the old one goes.
+        ``vocabulary`` (text data's token table) is written beside config.json.
         Equal arguments resume it (more epochs continue it); other arguments stop with
         :class:`ConfigMismatchError` naming the keys that differ.
         """
@@ -319,13 +330,15 @@ class RunDir:
             return old | {k: config[k] for k in RUNTIME_KEYS if k in config and k != "run_id"}
         self.reset()
         config = config | {"run_id": uuid.uuid4().hex}
+        if vocabulary is not None:
+            write_json(self.vocabulary_file, vocabulary)
         write_json(self.config_file, config)
         return config
 
     def reset(self):
         """Forget the run in this folder (config, metrics, checkpoints, model, exports)."""
         self.retire_export()
-        for name in (METRICS, CONFIG, CHECKPOINTS, LOGS, SAVED_MODEL, EXPORTS):
+        for name in (METRICS, CONFIG, VOCABULARY, CHECKPOINTS, LOGS, SAVED_MODEL, EXPORTS):
             _remove(self.path / name)
 
     def retire_export(self):
@@ -375,7 +388,7 @@ class RunDir:
 
 
 def write_lines(path, lines) -> Path:
-    """One entry per line (labels.txt, vocab.txt), written atomically."""
+    """One entry per line (labels.txt), written atomically."""
     return atomic_write(path, "".join(f"{line}\n" for line in lines))
 
 

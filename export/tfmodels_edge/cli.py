@@ -1,6 +1,7 @@
 """`tfmodels-edge` command: predict, benchmark, inspect a .tflite model; write TFLM C sources.
 
-predict takes .npy arrays, images (Pillow) or text (with the vocab.json beside the model);
+predict takes .npy arrays, images (Pillow) or text (with the vocab.json beside the model)
+and names each predicted class from the labels.txt beside the model (``top1_label``);
 inspect prints the deployment report (ops, I/O quantization, flash, RAM, latency) as JSON,
 or as a table with --table; micro writes the model as C source + header for TFLite Micro.
 
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     given.add_argument("--text", help="text for a language model or text classifier (needs a vocabulary)")
     predict.add_argument("--vocab", help="vocabulary JSON (default: vocab.json beside the model)")
+    predict.add_argument("--labels", help="class names, one per line (default: labels.txt beside the model)")
     predict.set_defaults(command=_predict)
 
     bench = commands.add_parser("benchmark", parents=[limits], help="measure invoke() latency on random inputs")
@@ -113,8 +115,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _predict(model: EdgeModel, args: argparse.Namespace) -> dict:
-    if args.text is not None:
-        return _predict_text(model, args)
+    result = _predict_text(model, args) if args.text is not None else _predict_arrays(model, args)
+    labels_path = args.labels or model.path.parent / "labels.txt"
+    labels = _inputs.load_labels(args.labels) if args.labels else model.labels
+    if "top1" in result and labels is not None:
+        if len(labels) != np.shape(result["outputs"])[-1]:
+            raise InputError(f"{labels_path} names {len(labels)} classes, the model outputs "
+                             f"{np.shape(result['outputs'])[-1]} (pass --labels for this model)")
+        result["top1_label"] = [labels[i] for i in result["top1"]]
+    return result
+
+
+def _predict_arrays(model: EdgeModel, args: argparse.Namespace) -> dict:
     named = [spec.partition("=") for spec in args.input]
     if len(named) == 1 and not named[0][1]:
         outputs = model.predict(_inputs.load_array(args.input[0], model.input_details[0], args.max_pixels))

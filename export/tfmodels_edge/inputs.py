@@ -106,6 +106,17 @@ def load_image(path: Path, detail: dict, max_pixels: int | None = None) -> np.nd
     return pixels.reshape(1, height, width, channels)
 
 
+def load_labels(path: str | Path) -> list[str]:
+    """Class names, one per line (the ``labels.txt`` tfmodels exports beside a model)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read class names from {path}: {e}") from None
+    if not lines or any(not line.strip() for line in lines):
+        raise InputError(f"{path} must hold one class name per line, none empty")
+    return lines
+
+
 def load_vocab(path: str | Path) -> dict:
     """A tfmodels vocabulary JSON as ``{"kind", "tokens"}`` (tokens indexed by id)."""
     path = Path(path)

@@ -79,6 +79,15 @@ class EdgeModel:
         return list(self._interpreter.get_signature_list())
 
     @property
+    def labels(self) -> list[str] | None:
+        """Class names from the ``labels.txt`` beside the model (tfmodels exports one for
+        classifiers), or None."""
+        from .inputs import load_labels
+
+        path = self.path.parent / "labels.txt"
+        return load_labels(path) if path.exists() else None
+
+    @property
     def size_bytes(self) -> int:
         return len(self._content)
 

@@ -84,7 +84,7 @@ def test_bad_arguments_say_what_was_expected():
     with pytest.raises(ValueError, match="multiples of 16, given 20x20"):
         tfmodels.build("unet", input_shape=(20, 20, 1))
     with pytest.raises(ValueError, match=r"\(steps, features\)"):
-        tfmodels.build("conv1d", input_shape=(16, 16, 1))
+        tfmodels.build("conv1d", input_shape=(16, 16, 3))
     with pytest.raises(UnknownNameError, match="augmentation preset"):
         tfmodels.build("vgg", augment="digitz")
 

@@ -24,7 +24,7 @@ from tfmodels.convert.report import format_report  # noqa: F401  (public here si
 from tfmodels.convert.converter import MODES, ConversionError, default_signature
 from tfmodels.convert.tflite import to_tflite
 from tfmodels.files import atomic_directory, write_json
-from tfmodels.rundir import LABELS, REPORT, SAVED_MODEL, RunDir, digests, write_lines
+from tfmodels.rundir import LABELS, REPORT, SAVED_MODEL, VOCABULARY, RunDir, digests, write_lines
 
 # Largest max-abs difference (on outputs in the model's own units, e.g. class
 # probabilities) at which a float mode still counts as answering like Keras.
@@ -93,7 +93,8 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
            selective_threshold: float | None = None, data_dir=None) -> dict:
     """Convert to each mode, check parity, write the files and ``export_report.json``.
 
-    The whole set (every mode, ``labels.txt``, the report with each file's SHA-256) is
+    The whole set (every mode, ``labels.txt``, a text model's ``vocab.json``, the report
+    with each file's SHA-256) is
     written aside and swapped in at once: a run folder's ``tflite/`` holds one export
     generation, never a mix (:meth:`tfmodels.rundir.RunDir.new_export`).
 
@@ -142,13 +143,14 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
         options |= {"representative": representative, "eval_data": eval_data}
         with run.new_export() as tmp:
             report = _export(model, tmp, {"source": str(run.path), "run_id": metrics.get("run_id")},
-                             labels=config.get("class_names") or (), **options)
+                             labels=config.get("class_names") or (), vocabulary=run.vocabulary(),
+                             **options)
     return report | {"report_file": str(run.report_file)}
 
 
 def _export(model, out_dir: Path, origin, *, modes, representative, eval_data, input_signature,
             allow_flex, parity_samples, latency_runs, representative_samples, layer_errors,
-            selective_threshold, labels=()) -> dict:
+            selective_threshold, labels=(), vocabulary=None) -> dict:
     """Write every mode, the side files and the report into the empty folder ``out_dir``."""
     from tfmodels.convert import quantize
 
@@ -204,8 +206,10 @@ def _export(model, out_dir: Path, origin, *, modes, representative, eval_data, i
         base = report["modes"]["float32"]["bytes"]
         for entry in report["modes"].values():
             entry["size_ratio_vs_float32"] = round(entry["bytes"] / base, 4)
-    if labels:
+    if labels:  # what a device shows for each class
         write_lines(out_dir / LABELS, labels)
+    if vocabulary:  # how a device encodes text with the training ids
+        write_json(out_dir / VOCABULARY, vocabulary)
     report["files"] = digests(out_dir)
     write_json(out_dir / REPORT, report)
     return report

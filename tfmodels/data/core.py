@@ -24,6 +24,15 @@ class DatasetInfo:
     class_names: tuple = ()
     splits: dict = dataclasses.field(default_factory=dict)  # split -> examples
     description: str = ""
+    #: Where a user's own files came from: ``{"ref", "name", "options", "fingerprint"}``
+    #: (recorded in a run's config.json, so export and eval read the same data again).
+    source: dict | None = None
+    #: The token table of text inputs (a vocabulary's JSON), saved with a run and
+    #: beside its .tflite files so a device encodes text with the training ids.
+    vocabulary: dict | None = None
+    #: Builder keywords this data implies, used when the builder takes them (input
+    #: normalisation, a forecaster's scale, a text model's vocabulary size).
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,19 +92,38 @@ def resolve_data_dir(data_dir=None, subdir: str = "") -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def _cached(name: str, data_dir) -> Splits:
+def _cached(name: str, data_dir, options: tuple) -> Splits:
     if name.startswith("tfds:"):
         from tfmodels.data.tfds import load_tfds
 
         return load_tfds(name.removeprefix("tfds:"), data_dir)
-    if name not in _SOURCES:
-        raise UnknownNameError("dataset", name, list(_SOURCES) + ["tfds:NAME"])
-    return _SOURCES[name].loader(data_dir)
+    if name in _SOURCES:
+        if options:
+            raise DataError(f"{name} is a registered dataset; options such as "
+                            f"{', '.join(k for k, _ in options)} are for your own files")
+        return _SOURCES[name].loader(data_dir)
+    raise UnknownNameError("dataset", name, list(_SOURCES) + ["tfds:NAME", "a folder of images or a .csv file"])
 
 
-def load_splits(name: str, data_dir=None) -> Splits:
-    """All splits of dataset ``name`` as numpy arrays (loaded once, then cached)."""
-    return _cached(name, str(data_dir) if data_dir else None)
+def looks_like_path(ref: str) -> bool:
+    """Whether ``--data`` names the user's own files rather than a registered dataset."""
+    return ref not in _SOURCES and (os.sep in ref or "." in Path(ref).name or Path(ref).exists())
+
+
+def load_splits(name: str, data_dir=None, **options) -> Splits:
+    """All splits of a dataset as numpy arrays (loaded once, then cached).
+
+    ``name`` is a registered dataset (``tfmodels datasets``), ``tfds:NAME``, or the
+    path of your own data (:mod:`tfmodels.data.own`: a folder of images, one subfolder
+    per class, or a .csv/.tsv file), read with ``options`` (``image_size``, ``target``,
+    ``text``, ``column``, ``window``, ...) each time: files can change, a cache would not.
+    """
+    if looks_like_path(str(name)):
+        from tfmodels.data.own import open_path
+
+        return open_path(name, **options)
+    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
+    return _cached(str(name), str(data_dir) if data_dir else None, frozen)
 
 
 def info(name: str, data_dir=None) -> DatasetInfo:
@@ -150,8 +178,43 @@ def partition(x, y, *, val: float, test: float, seed: int = 0):
     return (x_train, y_train), (x_val, y_val), (x_test, y_test)
 
 
+def from_arrays(x, y, *, name: str = "arrays", task: str | None = None, class_names=(),
+                val: float = 0.1, test: float = 0.1, seed: int = 0) -> Splits:
+    """Arrays you already have -> seeded train/val/test :class:`Splits` for ``train.fit``.
+
+    ``task`` defaults to classification for integer labels (stratified split; class
+    names ``class_names`` or "0", "1", ...), else regression (shuffled split).
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) != len(y):
+        raise DataError(f"x has {len(x)} examples but y has {len(y)}")
+    if task is None:
+        task = "classification" if np.issubdtype(y.dtype, np.integer) else "regression"
+    if task == "classification":
+        train, val_, test_ = stratified(x, y.astype(np.int32), val=val, test=test, seed=seed)
+        return make_splits(name, train, val_, test_, class_names=class_names,
+                           num_classes=len(class_names) or None)
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test, n_val = int(round(len(x) * test)), int(round(len(x) * val))
+    parts = np.split(order, [len(x) - n_test - n_val, len(x) - n_test])
+    y = y.astype(np.float32).reshape(len(y), -1)
+    return make_splits(name, *((x[p], y[p]) for p in parts), task=task)
+
+
+def stratified(x, y, *, val: float, test: float, seed: int = 0):
+    """:func:`partition` with a DataError that says how many examples each class needs."""
+    try:
+        return partition(x, y, val=val, test=test, seed=seed)
+    except ValueError as e:  # sklearn: a class too small to appear in every split
+        counts = np.bincount(y)
+        raise DataError(f"cannot split {len(y)} examples of {len(counts)} classes into train/val/test "
+                        f"(val={val}, test={test}; smallest class: {counts.min()}): give each class more "
+                        f"examples, at least {len(counts)} in each split ({e})") from None
+
+
 def make_splits(name, train, val, test, *, task="classification", num_classes=None,
-                class_names=(), description="") -> Splits:
+                class_names=(), description="", source=None, vocabulary=None,
+                model_kwargs=None) -> Splits:
     """Build :class:`Splits` with its info derived from the arrays."""
     if task == "classification" and num_classes is None:
         num_classes = int(max(train[1].max(), test[1].max()) + 1)
@@ -160,6 +223,7 @@ def make_splits(name, train, val, test, *, task="classification", num_classes=No
         name=name, task=task, input_shape=tuple(train[0].shape[1:]),
         num_classes=num_classes, class_names=tuple(class_names),
         splits={"train": len(train[0]), "val": len(val[0]), "test": len(test[0])},
-        description=description,
+        description=description, source=source, vocabulary=vocabulary,
+        model_kwargs=dict(model_kwargs or {}),
     )
     return Splits(train, val, test, info_)

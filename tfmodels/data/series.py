@@ -78,6 +78,7 @@ def series_splits(name: str, window: int | None = None):
     x, y = windows(values, window or WINDOWS[name])
     train, val, test = split_tail(x, y)
     return make_splits(name, train, val, test, task="regression",
+                       model_kwargs={"scale": series_stats(*train).diff_std},  # rnn_forecaster's
                        description=f"{name} one-step forecast, held-out tail")
 
 

@@ -223,6 +223,7 @@ def sentiment_splits(data_dir=None, *, max_len: int = SENTIMENT_MAX_LEN,
     arrays = {s: (vocab.encode_batch(t, max_len), y) for s, (t, y) in texts.items()}
     return make_splits("sentiment", arrays["train"], arrays["val"], arrays["test"],
                        num_classes=2, class_names=("negative", "positive"),
+                       vocabulary=vocab.to_json(), model_kwargs={"vocab_size": vocab.size},
                        description=f"UCI sentiment sentences as word ids ({vocab.size} words)")
 
 
@@ -276,7 +277,7 @@ def shakespeare_splits(data_dir=None, *, seq_len: int = CHAR_SEQ_LEN, stride: in
     train = char_windows(train_ids, seq_len, stride)
     val = char_windows(val_ids, seq_len)
     return make_splits("tiny-shakespeare", train, val, val, num_classes=vocab.size,
-                       class_names=tuple(vocab.tokens),
+                       class_names=tuple(vocab.tokens), vocabulary=vocab.to_json(),
                        description="Tiny Shakespeare next-character prediction")
 
 

@@ -244,7 +244,8 @@ def mobilenet_v2(*, input_shape=(224, 224, 3), num_classes=10, include_top=True,
     return keras.Model(inputs, _head(x, kw), name=name or f"mobilenet_v2_{alpha:g}")
 
 
-@register(family="cnn", default_data="usps", edge_ready=True)
+@register(family="cnn", default_data="usps", edge_ready=True, inputs=(
+    "images", "series of feature vectors", "token-id sequences"))
 def conv1d(*, input_shape=(16, 16), num_classes=10, include_top=True, pooling=None,
            dropout=0.5, classifier_activation="softmax", vocab_size=None, embed_dim=64,
            kernel_sizes=(3, 4, 5), filters=64, name="conv1d"):

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from tfmodels._keras import keras, tf
-from tfmodels.data.core import Splits, load_splits, to_dataset
+from tfmodels.data.core import Splits, load_splits, looks_like_path, to_dataset
 from tfmodels.errors import DataError, TfmodelsError, UnknownNameError
 from tfmodels.files import atomic_directory, write_json
 from tfmodels.registry import check_compatible, get_spec
@@ -132,14 +132,17 @@ def _num_examples(arrays) -> int:
     return len(tf.nest.flatten(arrays)[0])
 
 
-def _build(model_or_name, info, model_kwargs):
+def _build(model_or_name, splits, model_kwargs):
+    info = splits.info
     if isinstance(model_or_name, str):
         spec = get_spec(model_or_name)
         accepts = inspect.signature(spec.builder).parameters
         kwargs = {"input_shape": info.input_shape}
         if info.num_classes is not None:  # a language model's classes are its vocabulary
             kwargs["num_classes" if "num_classes" in accepts else "vocab_size"] = info.num_classes
-        kwargs = {k: v for k, v in kwargs.items() if k in accepts}
+        elif info.task == "regression" and "classifier_activation" in accepts:  # a linear head
+            kwargs |= {"num_classes": int(np.prod(np.shape(splits.train[1])[1:])), "classifier_activation": None}
+        kwargs = {k: v for k, v in (kwargs | info.model_kwargs).items() if k in accepts}
         kwargs |= spec.default_kwargs | (model_kwargs or {})
         try:
             return spec.builder(**kwargs)
@@ -172,10 +175,9 @@ def _name(obj) -> str | None:
 def _config(model_or_name, splits, data, data_dir, **args) -> dict:
     """What config.json records: every argument, the data source, classes and versions."""
     info = splits.info
-    source = dict(getattr(info, "source", None) or {"ref": data if isinstance(data, str) else None,
-                                                    "name": info.name})
+    source = dict(info.source or {"ref": data if isinstance(data, str) else None, "name": info.name})
     data_dir = data_dir or (os.environ.get("TFMODELS_DATA_DIR") if isinstance(data, str) else None)
-    if data_dir:
+    if data_dir and not info.source:  # the user's own files are found by their recorded path
         source["data_dir"] = str(Path(data_dir).expanduser().resolve())
     return {
         "model": _name(model_or_name) if not isinstance(model_or_name, str) else model_or_name,
@@ -193,15 +195,19 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         learning_rate: float = 1e-3, schedule: str | None = None, optimizer: str = "adam",
         loss=None, metrics=None,
         mixed_precision: bool = False, jit_compile: bool = False, qat: bool = False,
-        out_dir=None, overwrite: bool = False, data_dir=None, model_kwargs=None, callbacks=(),
-        verbose: int = 1, seed: int = 0) -> TrainResult:
+        out_dir=None, overwrite: bool = False, data_dir=None, data_options=None, model_kwargs=None,
+        callbacks=(), verbose: int = 1, seed: int = 0) -> TrainResult:
     """Train a model on a dataset and evaluate it on the test split.
 
     Args:
       model_or_name: a registry name (built for the dataset's input shape and
         classes inside the strategy scope), a zero-argument builder, or a
         ``keras.Model`` (single-device strategies only: its variables already exist).
-      data: a dataset name (see ``tfmodels.data.list_datasets``) or a ``Splits``.
+      data: a dataset name (see ``tfmodels.data.list_datasets``), the path of your own
+        data (a folder of images, a .csv file: :mod:`tfmodels.data.own`, read with
+        ``data_options``), or a ``Splits`` (``tfmodels.data.from_arrays``).
+        An image folder read without ``image_size`` is resized to the named model's
+        default input size.
       strategy: a name from ``tfmodels.train.STRATEGIES`` or a Strategy object.
       batch_size: per replica; the global batch is this times the replica count.
       schedule: None (constant learning rate) or "cosine" (decay to 0 by the end).
@@ -220,7 +226,8 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
     if schedule not in SCHEDULES:
         raise UnknownNameError("schedule", schedule, [s for s in SCHEDULES if s])
     strat = get_strategy(strategy)  # first: multi-worker setup must precede any TF op
-    splits = data if isinstance(data, Splits) else load_splits(data, data_dir)
+    splits = data if isinstance(data, Splits) else load_splits(
+        data, data_dir, **_data_options(model_or_name, data, data_options))
     if isinstance(model_or_name, str):
         check_compatible(model_or_name, splits)
     run = RunDir(out_dir) if out_dir else None
@@ -232,12 +239,25 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
     if run is None or not is_chief():
         return _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, verbose)
     with run.lock("tfmodels train"):
-        config = run.start_training(config, overwrite=overwrite)
+        config = run.start_training(config, overwrite=overwrite, vocabulary=splits.info.vocabulary)
         write_json(run.config_file, config)
         if run.is_finished() and run.metrics().get("epochs") == epochs:
             log.info("%s is already trained for %d epochs", run.path, epochs)
             return TrainResult(load(run.path), run.metrics(), run.path)
         return _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, verbose)
+
+
+def _data_options(model_or_name, data, options) -> dict:
+    """How to read the user's own files: the options given, and for an image folder
+    without ``image_size``, the size the named model is built for by default."""
+    options = dict(options or {})
+    if (isinstance(model_or_name, str) and isinstance(data, str) and looks_like_path(data)
+            and Path(data).expanduser().is_dir() and options.get("image_size") is None):
+        default = inspect.signature(get_spec(model_or_name).builder).parameters.get("input_shape")
+        shape = getattr(default, "default", None)
+        if isinstance(shape, tuple) and len(shape) == 3 and all(isinstance(d, int) for d in shape[:2]):
+            options["image_size"] = list(shape[:2])
+    return options
 
 
 def _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, verbose) -> TrainResult:
@@ -257,7 +277,7 @@ def _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, ve
         keras.mixed_precision.set_global_policy(_mixed_policy(strat))
     try:
         with strat.scope():
-            model = _build(model_or_name, info, config["model_kwargs"])
+            model = _build(model_or_name, splits, config["model_kwargs"])
             if config["qat"]:
                 from tfmodels.train.qat import quantize_model
                 model = quantize_model(model)
