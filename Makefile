@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
+TEST_WORKERS ?= 2  # pytest-xdist processes; each test file runs whole on one of them
 
 .PHONY: setup test demo bench clean
 
@@ -19,7 +20,7 @@ $(STAMP): $(BIN)/python pyproject.toml export/pyproject.toml constraints.txt
 setup: $(STAMP)
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 demo: setup
 	$(BIN)/python apps/prebuild.py --zoo saved_models
