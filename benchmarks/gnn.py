@@ -1,8 +1,10 @@
 """GNN benchmark: Cora node classification, MUTAG/PROTEINS CV, Cora link prediction,
 GCN epoch time against PyTorch Geometric, TFLite export of two edge models.
 
-PyG runs in its own venv (``.venv-bench-pyg``: torch 2.13.0 CPU + torch_geometric),
-created on first use, on the same arrays (saved to .npz) in the same run.
+PyG runs in its own venv (``.venv-bench-pyg``: torch 2.13.0 CPU, installed by name through
+pip's configured sources, + torch_geometric; :mod:`benchmarks._torch_env`), created on
+first use, on the same arrays (saved to .npz) in the same run. Where torch cannot be
+installed, the result says why and records no ratio.
 ``GNN_BENCH_QUICK=1`` runs the reduced configuration (recorded under "config").
 ``TFMODELS_BENCH_ONLY=gat`` reruns the named parts (Cora models gcn, gat, gatv2, graphsage, gin;
 pyg, link, edge, recommender, tu) and keeps the rest; ``sections`` dates each part.
@@ -20,7 +22,6 @@ import benchmarks
 
 ROOT = Path(__file__).resolve().parents[1]
 PYG_VENV = ROOT / ".venv-bench-pyg"
-TORCH_WHEEL = "/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"
 
 FULL = {"cora_seeds": {"gcn": 10, "gat": 10, "gatv2": 10, "graphsage": 10, "gin": 10}, "cora_epochs": 200,
         "tu_folds": 10, "tu_epochs": {"MUTAG": 350, "PROTEINS": 350}, "tu_models": ["gin", "gcn"],
@@ -36,12 +37,9 @@ def _log(*a):
 
 
 def _pyg_python() -> Path:
-    python = PYG_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PYG_VENV)], check=True)
-        subprocess.run([str(PYG_VENV / "bin/pip"), "install", "-q", TORCH_WHEEL, "torch_geometric", "numpy"],
-                       check=True)
-    return python
+    from benchmarks._torch_env import python
+
+    return python(PYG_VENV, extra=("torch_geometric", "numpy"))
 
 
 def cora_models(split, xs, config):
@@ -218,10 +216,19 @@ def run(data_dir) -> dict:
         details["gcn_epoch_ms_variants"] = tfgnn_gcn_time(split) | {"fast_sparse": float(np.median(gcn_times))}
         out["gcn_epoch_ms"] = float(np.median(gcn_times))
     if want("pyg"):
-        pyg = pyg_gcn(split, config)
-        details |= {"pyg_runs": pyg, "pyg_test_accuracy_mean": float(np.mean([r["test_accuracy"] for r in pyg]))}
-        out["pyg_gcn_epoch_ms"] = float(np.median([r["epoch_ms"] for r in pyg]))
-    if want("gcn") or want("pyg"):
+        from benchmarks._torch_env import TorchUnavailable
+
+        try:
+            pyg = pyg_gcn(split, config)
+        except TorchUnavailable as e:  # no ratio without a reference
+            pyg = None
+            details["pyg_unavailable"] = str(e)
+            out.pop("pyg_gcn_epoch_ms", None)
+            _log("pyg:", e)
+        if pyg:
+            details |= {"pyg_runs": pyg, "pyg_test_accuracy_mean": float(np.mean([r["test_accuracy"] for r in pyg]))}
+            out["pyg_gcn_epoch_ms"] = float(np.median([r["epoch_ms"] for r in pyg]))
+    if (want("gcn") or want("pyg")) and "pyg_gcn_epoch_ms" in out:
         out["gcn_epoch_ratio_vs_pyg"] = out["gcn_epoch_ms"] / out["pyg_gcn_epoch_ms"]
     if want("link"):
         link = details["link_prediction"] = link_prediction(data_dir, config)
