@@ -108,13 +108,18 @@ def test_export_and_eval_need_no_flag_for_a_run_trained_with_data_dir(tmp_path, 
     assert abs(figures["tflite"]["float32"]["accuracy"] - figures["keras"]["accuracy"]) < 1e-3
 
 
-def test_eval_reports_mae_and_rmse_for_a_regression_run(tmp_path):
-    out = tmp_path / "co2"
-    code, _, err = in_process(["train", "rnn_forecaster", "--data", "co2", "--epochs", "1", "--out", str(out)])
+def _trained_and_evaluated(model: str, data: str, out) -> dict:
+    """``tfmodels train MODEL --data DATA --epochs 1``, then ``tfmodels eval``'s figures."""
+    code, _, err = in_process(["train", model, "--data", data, "--epochs", "1", "--out", str(out)])
     assert code == 0, err
     code, stdout, err = in_process(["eval", str(out)])
     assert code == 0, err
-    figures = json.loads(stdout)
+    return json.loads(stdout)
+
+
+def test_eval_reports_mae_and_rmse_for_a_regression_run(tmp_path):
+    out = tmp_path / "co2"
+    figures = _trained_and_evaluated("rnn_forecaster", "co2", out)
     assert figures["evaluation"] == "regression" and "accuracy" not in figures["keras"]
     assert 0 < figures["keras"]["mae"] <= figures["keras"]["rmse"]
     assert figures["keras"]["rmse"] == pytest.approx(RunDir(out).metrics()["test_loss"] ** 0.5, rel=1e-3)
@@ -129,11 +134,6 @@ def test_nan_learning_rate_is_refused_before_anything_is_written(tmp_path):
 
 
 def test_eval_of_an_autoencoder_reports_its_reconstruction_error(tmp_path):
-    out = tmp_path / "ae"
-    code, _, err = in_process(["train", "conv_autoencoder", "--data", "digits", "--epochs", "1", "--out", str(out)])
-    assert code == 0, err
-    code, stdout, err = in_process(["eval", str(out)])
-    assert code == 0, err
-    figures = json.loads(stdout)
+    figures = _trained_and_evaluated("conv_autoencoder", "digits", tmp_path / "ae")
     assert figures["evaluation"] == "reconstruction" and 0 < figures["keras"]["mse"] < 0.2
     assert figures["keras"]["mae"] > 0

@@ -194,11 +194,16 @@ def from_arrays(x, y, *, name: str = "arrays", task: str | None = None, class_na
         train, val_, test_ = stratified(x, y.astype(np.int32), val=val, test=test, seed=seed)
         return make_splits(name, train, val_, test_, class_names=class_names,
                            num_classes=len(class_names) or None)
+    return make_splits(name, *shuffled(x, y.astype(np.float32).reshape(len(y), -1), val=val, test=test,
+                                       seed=seed), task=task)
+
+
+def shuffled(x, y, *, val: float, test: float, seed: int = 0):
+    """Seeded, unstratified train/val/test partition (for targets that are not classes)."""
     order = np.random.default_rng(seed).permutation(len(x))
     n_test, n_val = int(round(len(x) * test)), int(round(len(x) * val))
     parts = np.split(order, [len(x) - n_test - n_val, len(x) - n_test])
-    y = y.astype(np.float32).reshape(len(y), -1)
-    return make_splits(name, *((x[p], y[p]) for p in parts), task=task)
+    return tuple((x[p], y[p]) for p in parts)
 
 
 def stratified(x, y, *, val: float, test: float, seed: int = 0):

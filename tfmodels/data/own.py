@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tfmodels.data.core import make_splits, stratified
+from tfmodels.data.core import make_splits, shuffled, stratified
 from tfmodels.errors import DataError
+from tfmodels.files import sha256_file
 
 log = logging.getLogger("tfmodels.data")
 
@@ -199,7 +200,7 @@ def from_csv(path, *, target: str | None = None, features=None, task: str | None
         raise DataError(f"say how to read {path.name} (columns: {', '.join(header)}): target=COLUMN for a "
                         "table, text=COLUMN with target=COLUMN for text, or column=COLUMN for a time series "
                         "(CLI: --target, --text-column with --target, --column)")
-    fingerprint = _fingerprint([(path.name, path.stat().st_size, _sha256(path))])
+    fingerprint = _fingerprint([(path.name, path.stat().st_size, sha256_file(path))])
     if modes["series"]:
         return _series(path, header, rows, column, window, horizon, val, 0.2 if test is None else test,
                        fingerprint)
@@ -292,10 +293,7 @@ def _table(path, header, rows, target, features, task, val, test, seed, fingerpr
     if task == "classification":
         train, valid, test_ = stratified(x, y, val=val, test=test, seed=seed)
     else:
-        order = np.random.default_rng(seed).permutation(len(x))
-        cut = np.split(order, [len(x) - int(round(len(x) * test)) - int(round(len(x) * val)),
-                               len(x) - int(round(len(x) * test))])
-        train, valid, test_ = ((x[c], y[c]) for c in cut)
+        train, valid, test_ = shuffled(x, y, val=val, test=test, seed=seed)
     hints = {"input_mean": train[0].mean(0).tolist(), "input_variance": train[0].var(0).tolist()}
     if task == "regression":
         hints |= {"target_mean": float(train[1].mean()), "target_std": float(train[1].std()) or 1.0}
@@ -341,12 +339,6 @@ def _text(path, header, rows, text, target, max_len, max_tokens, val, test, seed
 
 
 # -- provenance ---------------------------------------------------------------------------
-
-def _sha256(path: Path) -> str:
-    from tfmodels.files import sha256_file
-
-    return sha256_file(path)
-
 
 def _fingerprint(entries) -> str:
     """SHA-256 over what identifies the files (names and sizes; a CSV's own digest)."""
