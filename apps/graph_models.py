@@ -2,20 +2,20 @@
 the public ``tfmodels`` API (no widgets), so the tests build tiny versions the same
 way the page's "Build" buttons do.
 
-Node classification (full batch, :func:`tfmodels.models.gnn.tasks.fit_nodes`): a GCN
-and a GAT on the karate club (bundled with networkx) and on Cora. Graph
-classification (:func:`tfmodels.models.gnn.tasks.fit_graphs`): a GIN on MUTAG. Every
-``build_*(directory, progress, **settings)`` trains in seconds and saves with
-:func:`common.save_rebuildable`.
+Each trains through ``tfmodels.train.fit`` on a registered graph dataset, as
+``tfmodels train`` does: node classification (full batch, the best validation epoch
+kept) with a GCN or a GAT on the karate club (bundled with networkx) or Cora; graph
+classification with a GIN on MUTAG. Every ``build_*(directory, progress, **settings)``
+trains in seconds and saves with :func:`common.save_rebuildable`.
 """
 import altair as alt
 import numpy as np
 import pandas as pd
 
-import tfmodels
-from common import save_rebuildable
+from common import epoch_progress, save_rebuildable
+from tfmodels import train
+from tfmodels.data import load_splits
 from tfmodels.data.graphs import EDGES, karate_club, load_planetoid, load_tu
-from tfmodels.models.gnn.tasks import fit_graphs, fit_nodes
 
 NODE_DATA = {"karate": ("Karate club", None), "cora": ("Cora", ("planetoid/ind.cora.graph", "Cora (Planetoid)"))}
 MUTAG = ("tu/MUTAG", "MUTAG (TU format)")
@@ -42,26 +42,31 @@ def build_node_model(directory, progress, *, dataset="karate", model="gcn", epoc
                      data_dir=None, **model_kwargs):
     """A GCN (``model="gcn"``) or GAT (``"gat"``) trained full-batch on ``dataset``'s
     train nodes, keeping the best validation epoch (the page uses ``NODE_MODELS[model]``)."""
-    split = node_split(dataset, data_dir)
-    kwargs = {"input_shape": [split.graph.node_features.shape[1]], "num_classes": split.num_classes, **model_kwargs}
+    info = load_splits(dataset, data_dir).info
+    kwargs = {"input_shape": list(info.input_shape), "num_classes": info.num_classes, **model_kwargs}
     progress(0.05, f"training a {model.upper()} on {dataset}, {epochs} epochs")
-    net = tfmodels.build(model, **kwargs)
-    result = fit_nodes(net, split, epochs=epochs, learning_rate=learning_rate)
-    save_rebuildable(directory, net, model, kwargs, test_accuracy=result["test_accuracy"],
+    result = train.fit(model, dataset, data_dir=data_dir, epochs=epochs, learning_rate=learning_rate,
+                       select="val_accuracy", model_kwargs=kwargs, verbose=0,
+                       callbacks=[epoch_progress(progress, epochs, 0.05, 0.9)])
+    net = result.model
+    save_rebuildable(directory, net, model, kwargs, test_accuracy=result.metrics["test_accuracy"],
                      title=f"{model.upper()}, {net.count_params():,} parameters, {epochs} full-batch epochs")
     progress(1.0, "saved")
 
 
 def build_gin(directory, progress, *, epochs=40, hidden_units=32, num_layers=3, batch_size=32, data_dir=None):
-    """A GIN on MUTAG's first of 10 stratified folds (169 training molecules, 19 test)."""
-    collection = load_tu("MUTAG", data_dir)
-    train, test = collection.folds(10)[0]
-    kwargs = {"input_shape": [collection.graphs[0].node_features.shape[1]], "num_classes": collection.num_classes,
+    """A GIN on the registered ``mutag`` split (150 training molecules, 19 for validation,
+    19 test), the best validation epoch kept."""
+    splits = load_splits("mutag", data_dir)
+    kwargs = {"input_shape": list(splits.info.input_shape), "num_classes": splits.info.num_classes,
               "hidden_units": hidden_units, "num_layers": num_layers}
-    progress(0.05, f"training a GIN on {len(train)} molecules, {epochs} epochs")
-    net = tfmodels.build("gin", **kwargs)
-    curve = fit_graphs(net, collection, train, test, epochs=epochs, batch_size=batch_size)
-    save_rebuildable(directory, net, "gin", kwargs, test=[int(i) for i in test], test_accuracy=float(curve[-1]),
+    progress(0.05, f"training a GIN on {splits.info.splits['train']} molecules, {epochs} epochs")
+    result = train.fit("gin", splits, epochs=epochs, batch_size=batch_size, learning_rate=0.01,
+                       schedule="constant", select="val_accuracy", model_kwargs=kwargs, verbose=0,
+                       callbacks=[epoch_progress(progress, epochs, 0.05, 0.9)])
+    net = result.model
+    save_rebuildable(directory, net, "gin", kwargs, test=[int(i) for i in splits.indices["test"]],
+                     test_accuracy=result.metrics["test_accuracy"],
                      title=f"GIN, {num_layers} layers of {hidden_units}, {net.count_params():,} parameters")
     progress(1.0, "saved")
 

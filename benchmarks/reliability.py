@@ -255,7 +255,9 @@ def misuse_commands(workdir: Path) -> list[list[str]]:
     run = workdir / "misuse_run"
     out = str(workdir / "misuse_out")
     return [
-        ["train", "gcn", "--data", "cora", "--out", out],
+        ["train", "seed_cnn", "--data", "cora", "--out", out],
+        ["train", "gin", "--data", "digits", "--out", out],
+        ["train", "gcn", "--data", "cora", "--strategy", "quantum", "--out", out],
         ["train", "gpt", "--data", "usps", "--out", out],
         ["train", "lstm", "--data", "digits", "--out", out],
         ["train", "nosuchmodel", "--data", "digits", "--out", out],
@@ -308,6 +310,11 @@ def own_data_mistakes(workdir: Path, out: str) -> list[list[str]]:
             else:
                 (own / folder / name / "notes.txt").write_text("not an image\n")
     (own / "broken" / "b" / "1.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    (own / "nodes.csv").write_text("id,f,label\na,1,x\nb,2,y\nc,3,x\nd,4,y\n")
+    (own / "edges.csv").write_text("source,target\na,b\nb,zed\n")              # zed: no such node
+    (own / "TU_BAD").mkdir(exist_ok=True)
+    for part, text in (("A", "1, 2\n2, 9\n"), ("graph_indicator", "1\n1\n2\n"), ("graph_labels", "0\n1\n")):
+        (own / "TU_BAD" / f"TU_BAD_{part}.txt").write_text(text)             # an edge to node 9 of 3
     train = lambda model, *args: ["train", model, *args, "--out", out]  # noqa: E731
     return [
         train("mlp", "--data", str(table)),                                    # how to read it?
@@ -322,6 +329,11 @@ def own_data_mistakes(workdir: Path, out: str) -> list[list[str]]:
         train("seed_cnn", "--data", str(own / "one_class")),
         train("seed_cnn", "--data", str(own / "broken")),
         train("seed_cnn", "--data", str(own / "no_images")),
+        train("gcn", "--data", str(own / "nodes.csv"), "--edges", str(own / "edges.csv"), "--target", "label"),
+        train("gcn", "--data", str(own / "nodes.csv"), "--edges", str(own / "none.csv"), "--target", "label"),
+        train("gcn", "--data", str(own / "nodes.csv"), "--edges", str(own / "edges.csv")),  # no --target
+        train("gin", "--data", str(own / "TU_BAD")),
+        train("gin", "--data", str(own / "TU_BAD"), "--image-size", "8x8"),
         train("seed_cnn", "--data", str(own / "one_class"), "--image-size", "big"),
         train("seed_cnn", "--data", str(own / "one_class"), "--target", "label"),
         train("seed_cnn", "--data", str(own / "nowhere") + "/"),

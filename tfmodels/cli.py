@@ -5,6 +5,9 @@
     tfmodels train seed_cnn --data digits --epochs 20 --out runs/seed_cnn
     tfmodels train mobilenet_v2 --data photos/ --image-size 96x96 --out runs/photos
     tfmodels train mlp --data wine.csv --target quality --out runs/wine
+    tfmodels train gcn --data cora --out runs/gcn        # the paper's setup: 200 epochs, best val epoch
+    tfmodels train gcn --data papers.csv --edges cites.csv --target topic --out runs/papers
+    tfmodels train gin --data path/to/TU_folder --out runs/molecules
     tfmodels export runs/seed_cnn --quant float32,int8
     tfmodels eval runs/seed_cnn
     tfmodels launch --workers 2 -- train mlp --data digits --out runs/mw
@@ -59,11 +62,11 @@ def cmd_train(args):
         raise TfmodelsError(f"{args.model} has no default dataset: pass --data (tfmodels datasets)")
     options = {key: value for key, value in (
         ("image_size", args.image_size), ("target", args.target), ("text", args.text_column),
-        ("column", args.column), ("window", args.window), ("task", args.task)) if value is not None}
+        ("column", args.column), ("window", args.window), ("task", args.task), ("edges", args.edges))
+        if value is not None}
     result = fit(args.model, data, data_dir=args.data_dir, data_options=options, epochs=args.epochs,
                  batch_size=args.batch_size, learning_rate=args.learning_rate,
-                 schedule=None if args.schedule == "constant" else args.schedule,
-                 optimizer=args.optimizer,
+                 schedule=args.schedule, select=args.select, optimizer=args.optimizer,
                  strategy=args.strategy, mixed_precision=args.mixed_precision,
                  jit_compile=args.jit_compile, out_dir=args.out, overwrite=args.overwrite,
                  seed=args.seed, verbose=1)
@@ -158,7 +161,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("train", help="train a registered model on a dataset")
     s.add_argument("model")
     s.add_argument("--data", help="dataset name (tfmodels datasets), a folder of images (one subfolder "
-                   "per class) or a .csv/.tsv file; default: the model's own dataset")
+                   "per class) or of graphs (TU or Planetoid files), or a .csv/.tsv file; default: the "
+                   "model's own dataset")
     s.add_argument("--data-dir", help="folder with local data files (default $TFMODELS_DATA_DIR)")
     own = s.add_argument_group("your own files (--data PATH)")
     own.add_argument("--image-size", help="HEIGHTxWIDTH images are resized to (default: the model's input)")
@@ -166,12 +170,20 @@ def parser() -> argparse.ArgumentParser:
     own.add_argument("--text-column", help="CSV column of text (with --target: text classification)")
     own.add_argument("--column", help="CSV column of one time series (forecasting)")
     own.add_argument("--window", type=int, help="values per series window (default 24)")
+    own.add_argument("--edges", help="CSV edge list (source, target) of the node table --data names: "
+                     "node classification of --target")
     own.add_argument("--task", choices=["classification", "regression"],
                      help="for --target: what to predict (default: guessed from the column)")
-    s.add_argument("--epochs", type=int, default=10)
-    s.add_argument("--batch-size", type=int, default=32, help="per replica")
-    s.add_argument("--learning-rate", type=float, default=1e-3)
-    s.add_argument("--schedule", choices=["constant", "cosine"], default="constant")
+    paper = "default: the model's paper setup (tfmodels list --json shows it), else "
+    s.add_argument("--epochs", type=int, help=paper + "10")
+    s.add_argument("--batch-size", type=int, help="per replica (graphs per batch for graph "
+                   "classification; node classification takes the whole graph); " + paper + "32")
+    s.add_argument("--learning-rate", type=float, help=paper + "0.001")
+    s.add_argument("--schedule", choices=["constant", "cosine", "step"],
+                   help="cosine: decay to 0 by the end; step: halve every 50 epochs; " + paper + "constant")
+    s.add_argument("--select", choices=["last", "val_accuracy", "val_loss"],
+                   help="which epoch's weights the run keeps: the last, or the best on validation; "
+                   + paper + "last")
     s.add_argument("--optimizer", default="adam", help="a Keras optimizer name (adam, sgd, adamw, ...)")
     s.add_argument("--strategy", default="auto", help="auto, cpu, gpu, mirrored, multiworker, tpu")
     s.add_argument("--mixed-precision", action="store_true")

@@ -13,6 +13,7 @@ evaluation here is a clear error, not a made-up 0.0.
 import numpy as np
 
 from tfmodels.errors import TfmodelsError
+from tfmodels.registry import GRAPH_TASKS
 
 
 class NoEvaluationError(TfmodelsError):
@@ -28,7 +29,11 @@ def _probabilities(out: np.ndarray) -> np.ndarray:
 
 
 def classification(y, out, class_names=()) -> dict:
-    pred = np.asarray(out).argmax(-1)
+    """Accuracy, per-class accuracy and the confusion matrix; labels of -1 (nodes outside
+    the split, :mod:`tfmodels.data.graphs.splits`) are left out."""
+    y, out = np.asarray(y), np.asarray(out)
+    y, out = y[y >= 0], out[y >= 0]
+    pred = out.argmax(-1)
     k = max(len(class_names), int(out.shape[-1]))
     confusion = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
     names = list(class_names) or [str(i) for i in range(k)]
@@ -89,7 +94,7 @@ def kind(task: str, family: str, x, y, out) -> str:
         return "metric_learning"
     if family == "autoencoder" and out.shape == np.shape(x):
         return "reconstruction"
-    if task == "classification" and y.ndim == 1 and out.ndim == 2:
+    if task in ("classification", *GRAPH_TASKS) and y.ndim == 1 and out.ndim == 2:
         return "classification"
     if task == "classification" and y.ndim == 2 and out.ndim == 3:
         return "language_model"
@@ -137,14 +142,19 @@ def evaluate_run(run_dir, data_dir=None) -> dict:
         family = ""
     task = config.get("task") or metrics.get("task") or "classification"
     which = kind(task, family, x, y, out)
+    examples = int(np.sum(np.asarray(y) >= 0)) if task in GRAPH_TASKS else len(y)  # nodes or graphs
     results = {"run": str(run.path), "dataset": metrics.get("dataset"), "task": task, "evaluation": which,
-               "test_examples": int(len(y)), "keras": score(which, x, y, out, config), "tflite": {}}
+               "test_examples": examples, "keras": score(which, x, y, out, config), "tflite": {}}
     if files:
         from tfmodels_edge import EdgeError, EdgeModel
 
         for mode, path in files.items():
             try:
-                pred = EdgeModel(path).predict(x)
+                edge = EdgeModel(path)
+                if isinstance(x, (list, tuple)):  # several inputs (a graph): by name, one call
+                    pred = next(iter(edge.run(**dict(zip(model.input_names, x))).values()))
+                else:
+                    pred = edge.predict(x)
             except EdgeError as e:
                 raise TfmodelsError(f"{path}: {e}") from e
             if which == "localization":  # the device returns outputs in file order: name them

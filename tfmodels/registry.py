@@ -25,6 +25,9 @@ class ModelSpec:
     trained_with: str | None = None  # the Python call for models `tfmodels train` cannot train
     inputs: tuple = ()  # kinds of input it trains on (input_kind); () = its default dataset's
     tasks: tuple = ()   # tasks it trains for; () = its default dataset's
+    #: Its paper's training setup, what ``train.fit`` uses for arguments not given
+    #: (``epochs``, ``batch_size``, ``learning_rate``, ``schedule``, ``select``).
+    training: dict = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -33,6 +36,7 @@ class ModelSpec:
             "description": self.description,
             "default_data": self.default_data,
             "edge_ready": self.edge_ready,
+            "training": self.training,
         }
 
 
@@ -40,7 +44,7 @@ _REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register(name=None, *, family, description=None, default_data=None, edge_ready=False,
-             default_kwargs=None, trained_with=None, inputs=(), tasks=()):
+             default_kwargs=None, trained_with=None, inputs=(), tasks=(), training=None):
     """Decorator that adds a builder to the registry under ``name`` (default: its own).
 
     The description defaults to the first line of the builder's docstring.
@@ -48,7 +52,9 @@ def register(name=None, *, family, description=None, default_data=None, edge_rea
     default dataset needs). ``trained_with``: for a model that trains outside
     ``tfmodels.train.fit``, the call to use, which the CLI shows. ``inputs`` and
     ``tasks``: what else it trains on beyond its default dataset's kind (e.g. the MLP:
-    feature vectors for regression too); see :func:`check_compatible`.
+    feature vectors for regression too); see :func:`check_compatible`. ``training``: the
+    paper's setup (epochs, batch size, learning rate, schedule, model selection on
+    validation) that ``tfmodels train NAME`` uses unless told otherwise.
     """
 
     def wrap(fn):
@@ -57,7 +63,8 @@ def register(name=None, *, family, description=None, default_data=None, edge_rea
             raise ValueError(f"model {key!r} is registered twice")
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
         _REGISTRY[key] = ModelSpec(key, family, doc, fn, default_data, edge_ready,
-                                   dict(default_kwargs or {}), trained_with, tuple(inputs), tuple(tasks))
+                                   dict(default_kwargs or {}), trained_with, tuple(inputs), tuple(tasks),
+                                   dict(training or {}))
         return fn
 
     return wrap
@@ -138,10 +145,11 @@ def check_compatible(name: str, splits):
 
     spec = require_trainable(name)
     info = splits.info
-    if info.task in GRAPH_TASKS:
-        raise TfmodelsError(f"{name} ({spec.family}) cannot train on {info.name} ({input_kind(splits)}"
-                            f", {info.task}); its default dataset is {spec.default_data!r}")
     given = (input_kind(splits), info.task)
+    if (given[0] == "graphs") != ("graphs" in spec.inputs):
+        raise TfmodelsError(f"{name} ({spec.family}) cannot train on {info.name} ({given[0]}, {info.task}); "
+                            + ("graph data trains a GNN (tfmodels list --family gnn)" if given[0] == "graphs"
+                               else f"it trains on graphs, like its default dataset {spec.default_data!r}"))
     if spec.inputs:
         if given[0] not in spec.inputs or given[1] not in (spec.tasks or ("classification",)):
             raise TfmodelsError(f"{name} trains on {' or '.join(spec.inputs)} "

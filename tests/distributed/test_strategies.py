@@ -46,40 +46,29 @@ def test_strategy_names_and_errors(monkeypatch):
 
 
 def test_gnn_full_batch_under_a_one_device_strategy_matches_the_default_path():
+    """Graph training goes through the one trainer: a real strategy object (its scope,
+    run and reduce) gives the same weights as the default path."""
     import numpy as np
 
-    import tfmodels
-    from tfmodels._keras import keras, tf
-    from tfmodels.data.graphs import karate_club
-    from tfmodels.models.gnn.tasks import fit_nodes
+    from tfmodels import train
+    from tfmodels._keras import tf
 
-    split = karate_club()
-    kwargs = dict(input_shape=(split.graph.node_features.shape[1],), num_classes=split.num_classes,
-                  dropout=0.0)
     runs = {}
-    for name in ("default", "one_device"):  # a real strategy: its scope, run and reduce
-        strategy = tf.distribute.OneDeviceStrategy("/cpu:0") if name == "one_device" else None
-        keras.utils.set_random_seed(0)
-        if strategy is None:
-            model = tfmodels.build("gcn", **kwargs)
-        else:
-            with strategy.scope():
-                model = tfmodels.build("gcn", **kwargs)
-        result = fit_nodes(model, split, epochs=30, learning_rate=0.05, select="last", strategy=strategy)
-        runs[name] = (result, model.get_weights())
-    assert runs["one_device"][0]["test_accuracy"] == runs["default"][0]["test_accuracy"] >= 0.85
-    for a, b in zip(runs["default"][1], runs["one_device"][1]):
+    for name in ("default", "one_device"):
+        strategy = tf.distribute.OneDeviceStrategy("/cpu:0") if name == "one_device" else "auto"
+        runs[name] = train.fit("gcn", "karate", epochs=30, learning_rate=0.05, select="last", verbose=0,
+                               strategy=strategy, model_kwargs={"dropout": 0.0})
+    assert runs["one_device"].metrics["test_accuracy"] == runs["default"].metrics["test_accuracy"] >= 0.85
+    for a, b in zip(runs["default"].model.get_weights(), runs["one_device"].model.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
 def test_gnn_full_batch_refuses_several_replicas_with_a_clear_error():
+    from tfmodels import train
     from tfmodels._keras import tf
-
-    from tfmodels.data.graphs import karate_club
-    from tfmodels.models.gnn.tasks import fit_nodes
 
     class TwoReplicas(tf.distribute.OneDeviceStrategy):  # stands in for MirroredStrategy
         num_replicas_in_sync = 2
 
     with pytest.raises(TfmodelsError, match="one replica"):
-        fit_nodes(object(), karate_club(), strategy=TwoReplicas("/cpu:0"), epochs=1)
+        train.fit("gcn", "karate", strategy=TwoReplicas("/cpu:0"), epochs=1, verbose=0)

@@ -174,21 +174,38 @@ def test_train_step_save_reload_convert(name, task, karate, mutag_batch, tmp_pat
             assert got.shape == out.shape
 
 
-def test_full_batch_training_on_karate_and_model_fit(karate):
-    model = tfmodels.build("gcn", input_shape=(34,), num_classes=2, dropout=0.0)
-    result = tasks.fit_nodes(model, karate, epochs=60, learning_rate=0.05)
-    assert result["test_accuracy"] >= 0.8 and 0 <= result["best_epoch"] < 60
-    model = tfmodels.build("gcn", input_shape=(34,), num_classes=2)
-    model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy")
-    history = model.fit(tasks.node_dataset(karate), epochs=20, verbose=0).history["loss"]
-    assert history[-1] < history[0]
+def test_node_classification_trains_through_the_one_trainer_and_keeps_the_best_val_epoch():
+    from tfmodels import train
+
+    splits = tfmodels.data.load_splits("karate")
+    assert isinstance(splits, G.NodeSplits) and splits.steps("train", 32) == 1
+    x, y = splits.train
+    assert [a.shape[0] for a in x] == [1, 1, 1] and y.shape == (34,)
+    assert set(np.flatnonzero(y >= 0)) == set(G.karate_club().train)  # -1 outside the split
+    result = train.fit("gcn", "karate", epochs=40, learning_rate=0.05, select="val_accuracy", verbose=0,
+                       model_kwargs={"dropout": 0.0})
+    m = result.metrics
+    assert m["task"] == "node_classification" and m["test_accuracy"] >= 0.8
+    history = m["history"]
+    scores = list(zip(history["val_accuracy"], [-v for v in history["val_loss"]]))
+    assert m["selected_epoch"] == 1 + max(range(40), key=lambda i: (scores[i], -i))  # first of equals
+    val = result.model.evaluate(splits.dataset("val", batch_size=1), verbose=0, return_dict=True)
+    assert val["accuracy"] == pytest.approx(max(history["val_accuracy"]), abs=1e-6)  # the kept weights
 
 
 def test_graph_batches_cross_validation(data_dir):
     coll = G.load_tu("MUTAG", data_dir)
     coll = G.GraphCollection(coll.graphs[:60], coll.labels[:60], 2, "MUTAG-60")
-    result = tasks.cross_validate(lambda: tfmodels.build("gin", hidden_units=8, num_layers=2), coll,
-                                  folds=3, epochs=2, batch_size=16)
+    splits = G.tu_splits("mutag-60", coll)
+    batches = list(splits.dataset("train", batch_size=16, shuffle=True, seed=0))
+    assert len(batches) == splits.steps("train", 16) == -(-splits.info.splits["train"] // 16)
+    assert sum(len(y) for _, y in batches) == splits.info.splits["train"]
+    x, y = batches[0]
+    assert int(tf.reduce_max(x["graph_ids"])) + 1 == len(y) == 16
+    again = [y.numpy() for _, y in splits.dataset("train", batch_size=16, shuffle=True, seed=0)]
+    assert np.array_equal(np.concatenate(again), np.concatenate([y.numpy() for _, y in batches]))
+    result = tasks.cross_validate("gin", coll, folds=3, epochs=2, batch_size=16,
+                                  model_kwargs={"hidden_units": 8, "num_layers": 2})
     assert result["folds"] == 3 and 0 <= result["best_epoch"] < 2
     assert 0.0 <= result["cv_accuracy_mean"] <= 1.0 and result["cv_accuracy_std"] >= 0.0
 

@@ -44,6 +44,18 @@ class Splits:
     test: tuple
     info: DatasetInfo
 
+    def dataset(self, split: str, *, batch_size: int, shuffle: bool = False, seed: int = 0) -> "tf.data.Dataset":
+        """One split as the trainer reads it: batched arrays (:func:`to_dataset`).
+
+        Data that is not a list of examples overrides this (a whole graph per step, or
+        batches of small graphs merged into one: :mod:`tfmodels.data.graphs.splits`).
+        """
+        return to_dataset(*self[split], batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+    def steps(self, split: str, batch_size: int) -> int:
+        """Batches of ``batch_size`` in one pass over ``split`` (what :meth:`dataset` yields)."""
+        return -(-len(tf.nest.flatten(self[split][0])[0]) // batch_size)
+
     def __getitem__(self, split: str) -> tuple:
         if split == "train+val":
             return tuple(np.concatenate(p) for p in zip(self.train, self.val))
@@ -115,8 +127,9 @@ def load_splits(name: str, data_dir=None, **options) -> Splits:
 
     ``name`` is a registered dataset (``tfmodels datasets``), ``tfds:NAME``, or the
     path of your own data (:mod:`tfmodels.data.own`: a folder of images, one subfolder
-    per class, or a .csv/.tsv file), read with ``options`` (``image_size``, ``target``,
-    ``text``, ``column``, ``window``, ...) each time: files can change, a cache would not.
+    per class, or of graphs in TU or Planetoid format, or a .csv/.tsv file), read with
+    ``options`` (``image_size``, ``target``, ``text``, ``column``, ``window``, ``edges``,
+    ...) each time: files can change, a cache would not.
     """
     if looks_like_path(str(name)):
         from tfmodels.data.own import open_path

@@ -36,15 +36,18 @@ MAX_CLASSES_AUTO = 20  # an integer target with at most this many values is a cl
 
 
 def open_path(path, **options):
-    """A folder (images) or a .csv/.tsv/.txt file (table, series or text), by what it is."""
+    """A folder (images, or graphs in TU or Planetoid format) or a .csv/.tsv/.txt file
+    (table, series, text, or a node table with ``edges``), by what it is."""
     path = Path(path).expanduser()
     if path.is_dir() or path.is_file():
         reader = from_directory if path.is_dir() else from_csv
+        if path.is_dir() and graph_format(path):
+            reader = from_graph_folder
         valid = [k for k in inspect.signature(reader).parameters if k != "path"]
         wrong = [k for k in options if k not in valid]
         if wrong:
-            raise DataError(f"{', '.join(wrong)} does not apply to {path} "
-                            f"({'an image folder' if path.is_dir() else 'a CSV file'}: {', '.join(valid)})")
+            kind = {from_directory: "an image folder", from_csv: "a CSV file"}.get(reader, "a graph folder")
+            raise DataError(f"{', '.join(wrong)} does not apply to {path} ({kind}: {', '.join(valid)})")
         return reader(path, **options)
     raise DataError(f"data not found: {path} is neither a registered dataset (tfmodels datasets) "
                     "nor an existing folder or file")
@@ -179,9 +182,9 @@ def _read_images(files, size, mode) -> tuple[np.ndarray, np.ndarray]:
 
 def from_csv(path, *, target: str | None = None, features=None, task: str | None = None,
              text: str | None = None, max_len: int | None = None, max_tokens: int = 20000,
-             column: str | None = None, window: int = 24, horizon: int = 1,
+             column: str | None = None, window: int = 24, horizon: int = 1, edges=None,
              val: float = 0.1, test: float | None = None, seed: int = 0):
-    """A CSV (or TSV) file with a header row, read one of three ways:
+    """A CSV (or TSV) file with a header row, read one of four ways:
 
     - ``target`` alone: a table; the other columns (or ``features``) are numeric inputs.
       ``task`` "classification" or "regression"; None guesses: text labels, or whole
@@ -191,16 +194,25 @@ def from_csv(path, *, target: str | None = None, features=None, task: str | None
       the 95th percentile of training lengths).
     - ``column``: one time series; windows of ``window`` values predict the value
       ``horizon`` steps after, in time order.
+    - ``edges`` (the path of an edge list) with ``target``: a node table for node
+      classification. Its first column (or one named ``id``) names the nodes; the edge
+      list's first two columns (or ``source`` and ``target``) join them (both ways);
+      the other numeric columns (or ``features``) are node features; nodes whose target
+      is empty are unlabelled (they pass messages, and are in no split).
     ``test`` defaults to 0.1 (0.2 for a series, the held-out tail).
     """
     path = Path(path).expanduser().resolve()
     header, rows = _read_csv(path)
     modes = {"table": target is not None and text is None, "text": text is not None, "series": column is not None}
-    if sum(modes.values()) != 1 or (text is not None and target is None):
+    if sum(modes.values()) != 1 or (text is not None and target is None) or (edges and not modes["table"]):
         raise DataError(f"say how to read {path.name} (columns: {', '.join(header)}): target=COLUMN for a "
-                        "table, text=COLUMN with target=COLUMN for text, or column=COLUMN for a time series "
-                        "(CLI: --target, --text-column with --target, --column)")
+                        "table, text=COLUMN with target=COLUMN for text, column=COLUMN for a time series, "
+                        "or edges=EDGE_LIST with target=COLUMN for a graph's nodes "
+                        "(CLI: --target, --text-column with --target, --column, --edges with --target)")
     fingerprint = _fingerprint([(path.name, path.stat().st_size, sha256_file(path))])
+    if edges:
+        return _nodes(path, header, rows, Path(edges).expanduser().resolve(), target, features,
+                      val, 0.1 if test is None else test, seed, fingerprint)
     if modes["series"]:
         return _series(path, header, rows, column, window, horizon, val, 0.2 if test is None else test,
                        fingerprint)
@@ -336,6 +348,88 @@ def _text(path, header, rows, text, target, max_len, max_tokens, val, test, seed
                        vocabulary=vocab.to_json(), model_kwargs={"vocab_size": vocab.size},
                        description=f"{len(rows)} texts of {path.name} as word ids ({vocab.size} words)",
                        source=_source(path, options, fingerprint))
+
+
+# -- graphs: a node table and an edge list, or a folder in TU or Planetoid format ----------
+
+def _nodes(path, header, rows, edges_path, target, features, val, test, seed, fingerprint):
+    from tfmodels.data.graphs import NodeSplit, from_pairs, node_splits
+
+    id_name = "id" if "id" in header else header[0]
+    ids = _column(path, header, rows, id_name)
+    index = {v: i for i, v in enumerate(ids)}
+    if len(index) != len(ids):
+        dup = next(v for i, v in enumerate(ids) if ids.index(v) != i)
+        raise DataError(f"{path}: node {dup!r} appears twice in column {id_name!r}")
+    labels = _column(path, header, rows, target)
+    known = np.array([v != "" for v in labels])
+    _, y_known, names = _labels([v for v in labels if v], "classification")
+    y = np.zeros(len(ids), np.int32)
+    y[known] = y_known
+    features = list(features) if features else [h for h in header if h not in (target, id_name)]
+    x = (np.stack([_numbers(path, header, rows, f) for f in features], axis=1).astype(np.float32)
+         if features else np.eye(len(ids), dtype=np.float32))  # no features: one-hot node ids
+    source, dest = _edge_list(edges_path, index)
+    labelled = np.flatnonzero(known)
+    (train, _), (valid, _), (test_, _) = stratified(labelled, y[labelled], val=val, test=test, seed=seed)
+    pairs = np.unique(np.sort(np.stack([source, dest], 1), 1), axis=0)  # undirected, each once
+    graph = from_pairs(pairs[pairs[:, 0] != pairs[:, 1]], x, node_labels=y, name=path.stem)
+    fingerprint = _fingerprint([(fingerprint,), (edges_path.name, edges_path.stat().st_size, sha256_file(edges_path))])
+    options = {"target": target, "edges": str(edges_path), "features": features, "val": val, "test": test,
+               "seed": seed}
+    return node_splits(path.stem, NodeSplit(graph, np.sort(train), np.sort(valid), np.sort(test_), len(names)),
+                       class_names=names, source=_source(path, options, fingerprint),
+                       description=f"{len(ids)} nodes of {path.name}, {len(source)} edges of {edges_path.name}")
+
+
+def _edge_list(path: Path, index: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Node numbers of each edge's two ends (columns ``source``/``target``, else the first two)."""
+    if not path.is_file():
+        raise DataError(f"edge list not found: {path}")
+    header, rows = _read_csv(path)
+    ends = ["source", "target"] if {"source", "target"} <= set(header) else header[:2]
+    if len(ends) < 2:
+        raise DataError(f"{path}: an edge list needs two columns (source, target); the header has {header}")
+    pairs = list(zip(_column(path, header, rows, ends[0]), _column(path, header, rows, ends[1])))
+    for n, (a, b) in enumerate(pairs, 2):
+        for v in (a, b):
+            if v not in index:
+                raise DataError(f"{path}:{n}: node {v!r} is not in the node table")
+    if not pairs:
+        raise DataError(f"{path}: no edges")
+    return (np.array([index[a] for a, _ in pairs], np.int32), np.array([index[b] for _, b in pairs], np.int32))
+
+
+def graph_format(folder: Path) -> str | None:
+    """"tu" or "planetoid" for a folder of graph files in that format, else None."""
+    from tfmodels.data.graphs.tu import tu_folder_name
+
+    if tu_folder_name(folder):
+        return "tu"
+    return "planetoid" if len(list(folder.glob("ind.*.graph"))) == 1 else None
+
+
+def from_graph_folder(path, *, seed: int = 0):
+    """Graphs in a folder: TU format (``DS_A.txt``, ``DS_graph_indicator.txt``, ...; graph
+    classification, a seeded stratified 80/10/10 split) or Planetoid format
+    (``ind.NAME.{x,y,tx,ty,allx,ally,graph,test.index}``; node classification on its own
+    split, test ids with gaps handled as Kipf & Welling's loader does)."""
+    from tfmodels.data.graphs import load_planetoid, load_tu, node_splits, tu_splits
+
+    root = Path(path).expanduser().resolve()
+    files = sorted(p for p in root.iterdir() if p.is_file())
+    fingerprint = _fingerprint([(p.name, p.stat().st_size, sha256_file(p)) for p in files])
+    source = _source(root, {"seed": seed}, fingerprint)
+    if graph_format(root) == "tu":
+        collection = load_tu(root)
+        return tu_splits(root.name, collection, seed=seed, source=source,
+                         description=f"{len(collection.labels)} graphs of {root.name} (TU format)")
+    if graph_format(root) != "planetoid":
+        raise DataError(f"{root} holds neither TU files (DS_A.txt, DS_graph_indicator.txt) nor Planetoid "
+                        "files (ind.NAME.graph, ...)")
+    name = next(root.glob("ind.*.graph")).name[len("ind."):-len(".graph")]
+    return node_splits(name, load_planetoid(name, folder=root), source=source,
+                       description=f"{name} (Planetoid files in {root.name})")
 
 
 # -- provenance ---------------------------------------------------------------------------

@@ -78,18 +78,20 @@ class EpochCheckpoints(keras.callbacks.Callback):
     """After every epoch: the epoch's logs to ``history_file``, then model + optimizer + epoch.
 
     The history is written first, so it is never behind the newest checkpoint; on
-    restore it is cut back to the restored epoch.
+    restore it is cut back to the restored epoch. ``extra``: more state saved and
+    restored with each checkpoint (``{name: trackable}``, e.g. the weights model
+    selection keeps: :class:`tfmodels.train.selection.BestEpoch`).
     """
 
-    def __init__(self, directory, history_file=None, keep: int = 2):
+    def __init__(self, directory, history_file=None, keep: int = 2, extra=None):
         super().__init__()
-        self.directory, self.keep = Path(directory), keep
+        self.directory, self.keep, self.extra = Path(directory), keep, dict(extra or {})
         self.history_file = Path(history_file) if history_file else None
         self.epoch = tf.Variable(0, trainable=False, dtype=tf.int64, name="epoch")
         self.history: dict[str, list[float]] = {}
 
     def _checkpoint(self, model):
-        return tf.train.Checkpoint(model=model, optimizer=model.optimizer, epoch=self.epoch)
+        return tf.train.Checkpoint(model=model, optimizer=model.optimizer, epoch=self.epoch, **self.extra)
 
     def restore(self, model, history: dict | None = None) -> int:
         """Restore the newest readable checkpoint into ``model``; return its epoch (0: none).

@@ -23,12 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from tfmodels._keras import keras, tf
-from tfmodels.data.core import Splits, load_splits, looks_like_path, to_dataset
+from tfmodels.data.core import Splits, load_splits, looks_like_path
 from tfmodels.errors import DataError, TfmodelsError, UnknownNameError
 from tfmodels.files import atomic_directory, write_json
-from tfmodels.registry import check_compatible, get_spec
+from tfmodels.registry import GRAPH_TASKS, check_compatible, get_spec, list_models
 from tfmodels.rundir import RunDir, command_line, versions
 from tfmodels.train.checkpoints import EpochCheckpoints, is_chief, worker_scratch
+from tfmodels.train.selection import SELECT, BestEpoch
 from tfmodels.train.strategy import describe, get_strategy
 
 log = logging.getLogger("tfmodels.train")
@@ -95,7 +96,7 @@ def outputs_logits(model) -> bool:
 def _default_loss(task: str, model):
     """Loss and metrics for a task (None, []: the model's own, e.g. autoencoders)."""
     classify = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
-    if task in ("classification", "segmentation"):
+    if task in ("classification", "segmentation", "node_classification", "graph_classification"):
         return classify, ["accuracy"]
     if task == "localization":
         return ({"class": keras.losses.SparseCategoricalCrossentropy(), "box": keras.losses.MeanSquaredError()},
@@ -105,16 +106,24 @@ def _default_loss(task: str, model):
     return None, []
 
 
-SCHEDULES = (None, "cosine")
+#: Learning-rate schedules: constant, cosine decay to 0 over the run, or halved every
+#: 50 epochs ("step", Xu et al. 2019's GIN setup).
+SCHEDULES = ("constant", "cosine", "step")
+#: What a run uses for an argument neither given nor set by its model's paper setup.
+TRAINING_DEFAULTS = {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3, "schedule": "constant",
+                     "select": "last"}
 #: The optimizers ``fit(optimizer=...)`` and ``--optimizer`` take by name (tf_keras 2.21's).
 OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl", "lion", "nadam",
               "rmsprop", "sgd")
 
 
-def _learning_rate(learning_rate: float, schedule, total_steps: int):
-    """A constant rate, or cosine decay to zero over the whole run."""
+def _learning_rate(learning_rate: float, schedule, steps_per_epoch: int, epochs: int):
+    """A constant rate, cosine decay to zero over the whole run, or halving every 50 epochs."""
     if schedule == "cosine":
-        return keras.optimizers.schedules.CosineDecay(learning_rate, total_steps)
+        return keras.optimizers.schedules.CosineDecay(learning_rate, epochs * steps_per_epoch)
+    if schedule == "step":
+        return keras.optimizers.schedules.ExponentialDecay(learning_rate, 50 * steps_per_epoch, 0.5,
+                                                           staircase=True)
     return learning_rate
 
 
@@ -191,9 +200,9 @@ def _config(model_or_name, splits, data, data_dir, **args) -> dict:
     }
 
 
-def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: int = 32,
-        learning_rate: float = 1e-3, schedule: str | None = None, optimizer: str = "adam",
-        loss=None, metrics=None,
+def fit(model_or_name, data, *, strategy="auto", epochs: int | None = None, batch_size: int | None = None,
+        learning_rate: float | None = None, schedule: str | None = None, select: str | None = None,
+        optimizer: str = "adam", loss=None, metrics=None,
         mixed_precision: bool = False, jit_compile: bool = False, qat: bool = False,
         out_dir=None, overwrite: bool = False, data_dir=None, data_options=None, model_kwargs=None,
         callbacks=(), verbose: int = 1, seed: int = 0) -> TrainResult:
@@ -209,8 +218,15 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         An image folder read without ``image_size`` is resized to the named model's
         default input size.
       strategy: a name from ``tfmodels.train.STRATEGIES`` or a Strategy object.
-      batch_size: per replica; the global batch is this times the replica count.
-      schedule: None (constant learning rate) or "cosine" (decay to 0 by the end).
+      epochs, batch_size, learning_rate, schedule, select: None takes the named model's
+        paper setup (``tfmodels.get_spec(name).training``: ``tfmodels train gcn`` trains
+        as Kipf & Welling did), else ``TRAINING_DEFAULTS`` (10 epochs, batch 32, 1e-3,
+        constant rate, the last epoch's weights).
+      batch_size: per replica; the global batch is this times the replica count (graph
+        classification: graphs per batch; node classification trains on the whole graph).
+      schedule: "constant", "cosine" (decay to 0 by the end) or "step" (halve every 50 epochs).
+      select: "last" keeps the last epoch's weights; "val_accuracy" or "val_loss" keep
+        the best epoch's on the validation split (:mod:`tfmodels.train.selection`).
       loss, metrics: default from the dataset's task (classification: sparse
         cross-entropy + accuracy; regression: MSE + MAE; otherwise the model's own).
       mixed_precision: ``mixed_float16`` on GPU, ``mixed_bfloat16`` on TPU/CPU.
@@ -222,18 +238,32 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
         ``overwrite``, which starts over.
       verbose: 0 silent, 1 a progress bar, 2 one line per epoch (for logs).
     """
+    paper = get_spec(model_or_name).training if isinstance(model_or_name, str) else {}
+    given = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+             "schedule": schedule, "select": select}
+    epochs, batch_size, learning_rate, schedule, select = (
+        v if v is not None else paper.get(k, TRAINING_DEFAULTS[k]) for k, v in given.items())
     _check_arguments(epochs, batch_size, learning_rate, optimizer)
     if schedule not in SCHEDULES:
-        raise UnknownNameError("schedule", schedule, [s for s in SCHEDULES if s])
+        raise UnknownNameError("schedule", schedule, SCHEDULES)
+    if select not in ("last", *SELECT[1:]):
+        raise UnknownNameError("select", select, ("last", *SELECT[1:]))
     strat = get_strategy(strategy)  # first: multi-worker setup must precede any TF op
     splits = data if isinstance(data, Splits) else load_splits(
         data, data_dir, **_data_options(model_or_name, data, data_options))
     if isinstance(model_or_name, str):
         check_compatible(model_or_name, splits)
+    if splits.info.task in GRAPH_TASKS and strat.num_replicas_in_sync > 1:
+        raise TfmodelsError(f"graph training runs on one replica (a step takes one whole graph, or one "
+                            f"merged batch of graphs, which Keras cannot split); {type(strat).__name__} has "
+                            f"{strat.num_replicas_in_sync}: use --strategy cpu or gpu")
     run = RunDir(out_dir) if out_dir else None
     config = _config(model_or_name, splits, data, data_dir, model_kwargs=model_kwargs or {},
                      epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                     schedule=schedule, optimizer=_name(optimizer), loss=_name(loss), seed=seed,
+                     # "constant" and "last" are stored as None, as runs before them did
+                     schedule=None if schedule == "constant" else schedule,
+                     select=None if select == "last" else select,
+                     optimizer=_name(optimizer), loss=_name(loss), seed=seed,
                      strategy=strategy if isinstance(strategy, str) else type(strategy).__name__,
                      qat=qat, mixed_precision=mixed_precision, jit_compile=jit_compile)
     if run is None or not is_chief():
@@ -250,9 +280,12 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int = 5, batch_size: in
 def _data_options(model_or_name, data, options) -> dict:
     """How to read the user's own files: the options given, and for an image folder
     without ``image_size``, the size the named model is built for by default."""
+    from tfmodels.data.own import graph_format
+
     options = dict(options or {})
     if (isinstance(model_or_name, str) and isinstance(data, str) and looks_like_path(data)
-            and Path(data).expanduser().is_dir() and options.get("image_size") is None):
+            and Path(data).expanduser().is_dir() and options.get("image_size") is None
+            and not graph_format(Path(data).expanduser())):
         default = inspect.signature(get_spec(model_or_name).builder).parameters.get("input_shape")
         shape = getattr(default, "default", None)
         if isinstance(shape, tuple) and len(shape) == 3 and all(isinstance(d, int) for d in shape[:2]):
@@ -271,7 +304,7 @@ def _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, ve
         raise ValueError("pass a model name or a builder function for multi-replica "
                          "training, so its variables are created under the strategy")
     global_batch = batch_size * strat.num_replicas_in_sync
-    steps_per_epoch = -(-_num_examples(splits.train[0]) // global_batch)
+    steps_per_epoch = splits.steps("train", global_batch)
     previous_policy = keras.mixed_precision.global_policy()
     if config["mixed_precision"]:
         keras.mixed_precision.set_global_policy(_mixed_policy(strat))
@@ -282,24 +315,32 @@ def _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, ve
                 from tfmodels.train.qat import quantize_model
                 model = quantize_model(model)
             default_loss, default_metrics = _default_loss(info.task, model)
-            rate = _learning_rate(config["learning_rate"], config["schedule"], epochs * steps_per_epoch)
+            rate = _learning_rate(config["learning_rate"], config["schedule"], steps_per_epoch, epochs)
+            metrics = metrics if metrics is not None else default_metrics
+            masked = info.task == "node_classification"  # sample weights pick each split's nodes
             model.compile(
                 optimizer=_optimizer(config["optimizer"], rate),
                 loss=loss if loss is not None else default_loss,
-                metrics=metrics if metrics is not None else default_metrics,
+                metrics=None if masked else metrics, weighted_metrics=metrics if masked else None,
                 jit_compile=config["jit_compile"],
             )
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
-    train = to_dataset(*splits.train, batch_size=global_batch, shuffle=True, seed=seed)
-    val = to_dataset(*splits.val, batch_size=global_batch)
-    test = to_dataset(*splits.test, batch_size=global_batch)
+    train = splits.dataset("train", batch_size=global_batch, shuffle=True, seed=seed)
+    val = splits.dataset("val", batch_size=global_batch)
+    test = splits.dataset("test", batch_size=global_batch)
     timer = _EpochTimer()
     cbs = [timer]
+    best = None
+    if config.get("select"):  # before the checkpoints: an epoch's choice is saved with it
+        with strat.scope():
+            best = BestEpoch(model, config["select"])
+        cbs.append(best)
     initial_epoch, checkpoints = 0, None
     if run:
-        checkpoints = EpochCheckpoints(run.checkpoints, run.history_file)
+        checkpoints = EpochCheckpoints(run.checkpoints, run.history_file,
+                                       extra={"best": best.state} if best else None)
         with strat.scope():
             model.optimizer.build(model.trainable_variables)
         initial_epoch = checkpoints.restore(model, run.history())
@@ -317,7 +358,7 @@ def _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, ve
     curves = checkpoints.history if checkpoints else history.history
     _check_finite(curves, test_metrics)
 
-    n_train = _num_examples(splits.train[0])
+    n_train = info.splits.get("train") or _num_examples(splits.train[0])  # nodes, graphs or examples
     steady = timer.times[1:] or timer.times  # the first epoch pays for tracing
     metrics = {
         "run_id": config.get("run_id"),
@@ -331,6 +372,8 @@ def _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, ve
         "global_batch_size": global_batch,
         "learning_rate": config["learning_rate"],
         "schedule": config["schedule"],
+        "select": config.get("select"),
+        "selected_epoch": best.selected_epoch if best else epochs,
         "mixed_precision": config["mixed_precision"],
         "jit_compile": config["jit_compile"],
         **placement,
@@ -338,6 +381,7 @@ def _fit(model_or_name, splits, strat, run, config, loss, metrics, callbacks, ve
         "weights_sha256": weights_digest(model),
         "wall_seconds": round(wall, 3),
         "samples_per_s": round(n_train * len(steady) / sum(steady), 1) if steady else None,
+        "epoch_seconds": round(sum(steady) / len(steady), 5) if steady else None,  # training pass only
         "history": {k: [float(v) for v in vs] for k, vs in curves.items()},
         **{f"train_{k}": float(v[-1]) for k, v in curves.items() if not k.startswith("val_") and v},
         **{k: float(v[-1]) for k, v in curves.items() if k.startswith("val_") and v},
@@ -385,6 +429,7 @@ def load(path):
         path = RunDir(path).verify_saved_model()
     if not (path / "saved_model.pb").exists():
         raise DataError(f"no SavedModel at {path} (expected saved_model.pb inside)")
+    list_models()  # imports every family: its layers (and TF-GNN's GraphTensorSpec) must be registered
     try:
         return keras.models.load_model(str(path), compile=False)
     except Exception as e:  # noqa: BLE001  (damaged protobufs and variables raise many types)

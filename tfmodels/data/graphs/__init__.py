@@ -4,67 +4,52 @@
     graphs = tfmodels.data.graphs.load_tu("MUTAG", data_dir)         # GraphCollection
     for train_idx, test_idx in graphs.folds(10): batch = graphs.batch(train_idx)
 
-They are also registered as datasets (``cora``, ``karate``, ``mutag``, ``proteins``)
-whose arrays are node (or graph) indices and labels; models need the graph itself,
-which these loaders return.
+They are also registered as datasets (``cora``, ``citeseer``, ``pubmed``, ``karate``,
+``mutag``, ``proteins``) that ``tfmodels train gcn --data cora`` trains on, as
+:class:`NodeSplits` (one graph, its nodes split) and :class:`GraphSplits` (many small
+graphs): see :mod:`tfmodels.data.graphs.splits`.
 """
-import numpy as np
 
-from tfmodels.data.core import make_splits, register_dataset
+from tfmodels.data.core import register_dataset
 from tfmodels.data.graphs.core import (
     EDGES, INPUT_NAMES, NODES, Graph, GraphCollection, LinkSplit, NodeSplit, batch_graphs,
     from_pairs, graph_schema, link_split, sample_negatives, undirected_pairs)
 from tfmodels.data.graphs.nx import davis_southern_women, from_networkx, karate_club, read_edge_list
 from tfmodels.data.graphs.planetoid import load_planetoid
 from tfmodels.data.graphs.safe_pickle import UnsafePickleError, restricted_load
+from tfmodels.data.graphs.splits import (
+    UNLABELLED, GraphSplits, NodeSplits, graph_splits, node_splits, tu_splits)
 from tfmodels.data.graphs.tu import load_tu
 
 __all__ = [
-    "EDGES", "INPUT_NAMES", "NODES", "Graph", "GraphCollection", "LinkSplit", "NodeSplit",
+    "EDGES", "INPUT_NAMES", "NODES", "Graph", "GraphCollection", "GraphSplits", "LinkSplit", "NodeSplit",
+    "NodeSplits", "UNLABELLED", "graph_splits", "node_splits", "tu_splits",
     "UnsafePickleError", "batch_graphs", "davis_southern_women", "from_networkx", "from_pairs",
     "graph_schema", "karate_club", "link_split", "load_planetoid", "load_tu", "read_edge_list",
     "restricted_load", "sample_negatives", "undirected_pairs",
 ]
 
 
-def _node_splits(name, split: NodeSplit, description):
-    y = split.graph.node_labels
-    parts = [(getattr(split, s), y[getattr(split, s)]) for s in ("train", "val", "test")]
-    return make_splits(name, *parts, task="node_classification", num_classes=split.num_classes,
-                       class_names=tuple(map(str, range(split.num_classes))), description=description)
+def _register_planetoid(name: str, papers: int, classes: int):
+    description = f"{name.capitalize()} citation graph, Planetoid split: {papers} papers, {classes} classes"
+    register_dataset(name, description=f"{description} (node classification)", needs_data_dir=True)(
+        lambda data_dir: node_splits(name, load_planetoid(name, data_dir), description=description))
 
 
-@register_dataset("cora", description="Cora citation graph, Planetoid split (node indices -> class; "
-                  "graph via tfmodels.data.graphs.load_planetoid)", needs_data_dir=True)
-def _cora(data_dir):
-    return _node_splits("cora", load_planetoid("cora", data_dir), "Cora, 2708 papers, 7 classes")
+def _register_tu(name: str, what: str):
+    description = f"{name}, TU format: {what} (graph classification)"
+    register_dataset(name.lower(), description=description, needs_data_dir=True)(
+        lambda data_dir: tu_splits(name.lower(), load_tu(name, data_dir), description=description))
 
 
-@register_dataset("karate", description="Zachary's karate club, bundled with networkx (node indices -> club)")
+for _args in (("cora", 2708, 7), ("citeseer", 3327, 6), ("pubmed", 19717, 3)):
+    _register_planetoid(*_args)
+_register_tu("MUTAG", "188 molecules, mutagenic or not")
+_register_tu("PROTEINS", "1113 proteins, enzyme or not")
+
+
+@register_dataset("karate", description="Zachary's karate club, bundled with networkx: 34 members, 2 clubs "
+                  "(node classification)")
 def _karate(data_dir):
-    return _node_splits("karate", karate_club(), "karate club, 34 members, 2 clubs")
-
-
-def _tu_splits(name, data_dir):
-    coll = load_tu(name, data_dir)
-    train_val, test = coll.folds(10)[0]
-    idx = np.arange(len(coll.labels))
-    trv = idx[train_val]
-    sub = GraphCollection(tuple(coll.graphs[i] for i in trv), coll.labels[trv], coll.num_classes)
-    tr, va = sub.folds(9, seed=1)[0]  # a validation fold out of the other nine
-    parts = [(trv[tr], coll.labels[trv[tr]]), (trv[va], coll.labels[trv[va]]), (test, coll.labels[test])]
-    return make_splits(name.lower(), *parts, task="graph_classification", num_classes=coll.num_classes,
-                       class_names=tuple(map(str, range(coll.num_classes))),
-                       description=f"{name}, {len(coll.labels)} graphs (graph indices -> class)")
-
-
-@register_dataset("mutag", description="MUTAG molecules, TU format (graph indices -> mutagenic); "
-                  "graphs via tfmodels.data.graphs.load_tu", needs_data_dir=True)
-def _mutag(data_dir):
-    return _tu_splits("MUTAG", data_dir)
-
-
-@register_dataset("proteins", description="PROTEINS, TU format (graph indices -> enzyme or not); "
-                  "graphs via tfmodels.data.graphs.load_tu", needs_data_dir=True)
-def _proteins(data_dir):
-    return _tu_splits("PROTEINS", data_dir)
+    return node_splits("karate", karate_club(), class_names=("Mr. Hi", "Officer"),
+                       description="karate club, 34 members, 2 clubs")

@@ -10,12 +10,14 @@ import pickle
 from tfmodels.errors import DataError
 
 # What the Planetoid files reference (checked with pickletools), under the module names
-# Python 2, old and new numpy/scipy use for them.
+# Python 2, old and new numpy/scipy use for them; ``_codecs.encode`` is how Python 3
+# writes bytes (numpy's buffers) at protocol 2, as files made in Planetoid format today are.
 PLANETOID_CLASSES = frozenset({
     ("numpy", "ndarray"), ("numpy", "dtype"),
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
     ("scipy.sparse.csr", "csr_matrix"), ("scipy.sparse._csr", "csr_matrix"),
     ("collections", "defaultdict"), ("__builtin__", "list"), ("builtins", "list"),
+    ("_codecs", "encode"),
 })
 
 
@@ -32,6 +34,9 @@ def _resolve(module: str, name: str):
         return np.ndarray.__reduce__(np.zeros(0))[0]  # numpy's own _reconstruct
     if name == "list":
         return list
+    if module == "_codecs":  # str -> bytes, no other effect
+        import codecs
+        return codecs.encode
     if module == "collections":
         import collections
         return collections.defaultdict
