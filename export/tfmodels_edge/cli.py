@@ -145,10 +145,10 @@ def _predict_arrays(model: EdgeModel, args: argparse.Namespace) -> dict:
 
 def _predict_text(model: EdgeModel, args: argparse.Namespace) -> dict:
     """Encode the text with the model's vocabulary; name the top token(s) of the output."""
-    vocab_path = args.vocab or model.path.parent / "vocab.json"
-    if not os.path.exists(vocab_path):
-        raise InputError(f"--text needs the model's vocabulary: no {vocab_path} (pass --vocab)")
-    vocab = _inputs.load_vocab(vocab_path)
+    vocab = _inputs.load_vocab(args.vocab) if args.vocab else model.vocabulary
+    if vocab is None:
+        raise InputError(f"--text needs the model's vocabulary: no {model.path.parent / 'vocab.json'} "
+                         "and none embedded in the model (pass --vocab)")
     detail = model.input_details[0]
     shape = [int(n) for n in detail["shape_signature"]]
     if len(model.input_details) != 1 or len(shape) != 2 or np.dtype(detail["dtype"]).kind not in "iu":
@@ -177,7 +177,8 @@ def _inspect(model: EdgeModel, args: argparse.Namespace) -> dict | str:
     if args.table:
         return format_device_report(report)
     return {"path": str(model.path), "quantized": model.is_quantized, "signatures": model.signatures,
-            "execution_order": model.ops(), **report}
+            "labels": model.labels, "embedded_files": model.embedded_files, "execution_order": model.ops(),
+            **report}
 
 
 def _micro(model: EdgeModel, args: argparse.Namespace) -> dict:

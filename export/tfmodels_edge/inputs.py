@@ -13,10 +13,12 @@ any pixel is decoded: a 140 KB PNG can claim 144 Mpx and cost gigabytes once dec
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -109,11 +111,44 @@ def load_image(path: Path, detail: dict, max_pixels: int | None = None) -> np.nd
 def load_labels(path: str | Path) -> list[str]:
     """Class names, one per line (the ``labels.txt`` tfmodels exports beside a model)."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read class names from {path}: {e}") from None
+    return parse_labels(text, str(path))
+
+
+MAX_EMBEDDED_BYTES = 16 * 2**20  # an embedded labels or vocabulary file larger than this is refused
+
+
+def embedded_files(content: bytes) -> dict[str, int]:
+    """Files a .tflite carries in its metadata archive (TFLite model metadata: a zip after
+    the flatbuffer), name -> size; empty when it has none."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return {info.filename: info.file_size for info in archive.infolist()}
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return {}
+
+
+def embedded_file(content: bytes, name: str) -> bytes | None:
+    """One embedded file's bytes (None when absent), read only under MAX_EMBEDDED_BYTES."""
+    size = embedded_files(content).get(name)
+    if size is None:
+        return None
+    if size > MAX_EMBEDDED_BYTES:
+        raise InputError(f"the model's embedded {name} claims {size:,} bytes, over {MAX_EMBEDDED_BYTES:,}")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            data = archive.read(name)
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError) as e:  # CRC errors, bad compression
+        raise InputError(f"the model's embedded {name} is damaged: {e}") from None
+    return data[:MAX_EMBEDDED_BYTES]
+
+
+def parse_labels(text: str, where: str) -> list[str]:
+    lines = text.splitlines()
     if not lines or any(not line.strip() for line in lines):
-        raise InputError(f"{path} must hold one class name per line, none empty")
+        raise InputError(f"{where} must hold one class name per line, none empty")
     return lines
 
 
@@ -121,9 +156,19 @@ def load_vocab(path: str | Path) -> dict:
     """A tfmodels vocabulary JSON as ``{"kind", "tokens"}`` (tokens indexed by id)."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError) as e:
         raise InputError(f"cannot read a vocabulary from {path}: {e}") from None
+    return parse_vocab(text, str(path))
+
+
+def parse_vocab(text: str | bytes, where: str) -> dict:
+    """:func:`load_vocab` of a vocabulary's text (e.g. the one embedded in a model)."""
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise InputError(f"cannot read a vocabulary from {where}: {e}") from None
+    path = where
     kind = data.get("kind") if isinstance(data, dict) else None
     if kind == "char_vocab":
         return {"kind": kind, "tokens": [PAD, *data.get("specials", []), *data["chars"]],

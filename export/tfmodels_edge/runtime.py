@@ -80,12 +80,39 @@ class EdgeModel:
 
     @property
     def labels(self) -> list[str] | None:
-        """Class names from the ``labels.txt`` beside the model (tfmodels exports one for
-        classifiers), or None."""
-        from .inputs import load_labels
+        """Class names: the ``labels.txt`` beside the model, else the one embedded in its
+        TFLite metadata (tfmodels exports both for classifiers), else None."""
+        from .inputs import embedded_file, load_labels, parse_labels
 
         path = self.path.parent / "labels.txt"
-        return load_labels(path) if path.exists() else None
+        if path.exists():
+            return load_labels(path)
+        data = embedded_file(self._content, "labels.txt")
+        if data is None:
+            return None
+        try:
+            return parse_labels(data.decode("utf-8"), f"{self.path} (embedded labels.txt)")
+        except UnicodeDecodeError as e:
+            raise InputError(f"{self.path}: the embedded labels.txt is not UTF-8 ({e})") from None
+
+    @property
+    def vocabulary(self) -> dict | None:
+        """The text vocabulary: ``vocab.json`` beside the model, else the one embedded in
+        its metadata (tfmodels exports both for text models), else None."""
+        from .inputs import embedded_file, load_vocab, parse_vocab
+
+        path = self.path.parent / "vocab.json"
+        if path.exists():
+            return load_vocab(path)
+        data = embedded_file(self._content, "vocab.json")
+        return None if data is None else parse_vocab(data, f"{self.path} (embedded vocab.json)")
+
+    @property
+    def embedded_files(self) -> dict[str, int]:
+        """Files embedded in the model's TFLite metadata (name -> bytes): labels, vocabulary."""
+        from .inputs import embedded_files
+
+        return embedded_files(self._content)
 
     @property
     def size_bytes(self) -> int:

@@ -67,6 +67,20 @@ def test_image_folder_trains_exports_and_the_device_names_the_class(digit_folder
             answer = _edge(capsys, "predict", str(run.export_dir / "model_int8.tflite"), "--input", str(image))
             hits += answer["top1_label"] == [label]
     assert hits >= 7, hits  # of 9
+    # the class names also travel inside each .tflite (TFLite metadata): a lone copy still names them
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tfmodels_edge import EdgeModel
+
+    lone = tmp_path / "lone" / "model_int8.tflite"
+    lone.parent.mkdir()
+    lone.write_bytes((run.export_dir / "model_int8.tflite").read_bytes())
+    model = schema.ModelT.InitFromPackedBuf(lone.read_bytes(), 0)
+    assert b"TFLITE_METADATA" in [m.name for m in model.metadata]
+    assert EdgeModel(lone).embedded_files == {"labels.txt": len("one\ntwo\nzero\n")}
+    assert EdgeModel(lone).labels == ["one", "two", "zero"]
+    image = sorted((digit_folder / "two").glob("*.png"))[-1]
+    assert _edge(capsys, "predict", str(lone), "--input", str(image))["top1_label"][0] in CLASSES.values()
+    assert _edge(capsys, "inspect", str(lone), "--runs", "0")["labels"] == ["one", "two", "zero"]
     # files changed since training are refused, not silently evaluated
     extra = digit_folder / "two" / "extra.png"
     extra.write_bytes(next((digit_folder / "two").glob("*.png")).read_bytes())
@@ -148,8 +162,12 @@ def test_text_from_a_tsv_trains_and_the_device_reads_text(data_dir, tmp_path, ca
     run = RunDir(out)
     assert json.loads((run.export_dir / "vocab.json").read_text())["tokens"] == splits.info.vocabulary["tokens"]
     model = tfmodels.train.load(out)
+    lone = tmp_path / "lone" / "model_float32.tflite"  # without vocab.json and labels.txt beside it
+    lone.parent.mkdir()
+    lone.write_bytes((run.export_dir / "model_float32.tflite").read_bytes())
     for sentence in ("this phone is great and works well", "terrible battery, it broke"):
         answer = _edge(capsys, "predict", str(run.export_dir / "model_float32.tflite"), "--text", sentence)
+        assert _edge(capsys, "predict", str(lone), "--text", sentence) == answer  # what is embedded
         from tfmodels.data.text import WordVocab
 
         ids = WordVocab(splits.info.vocabulary["tokens"]).encode_batch([sentence], splits.info.input_shape[0])

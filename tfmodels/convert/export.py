@@ -153,7 +153,7 @@ def _export(model, out_dir: Path, origin, *, modes, representative, eval_data, i
             allow_flex, parity_samples, latency_runs, representative_samples, layer_errors,
             selective_threshold, labels=(), vocabulary=None) -> dict:
     """Write every mode, the side files and the report into the empty folder ``out_dir``."""
-    from tfmodels.convert import quantize
+    from tfmodels.convert import metadata, quantize
 
     if hasattr(model, "inference_model"):  # self-supervised models (autoencoders) export this graph
         model = model.inference_model()
@@ -179,6 +179,11 @@ def _export(model, out_dir: Path, origin, *, modes, representative, eval_data, i
         "inputs": [{"name": s.name, "shape": list(s.shape), "dtype": s.dtype.name} for s in signature],
         "modes": {},
     }
+    side_files = {}  # what a device shows for each class, and how it encodes text
+    if labels:
+        side_files[LABELS] = ("\n".join(labels) + "\n").encode()
+    if vocabulary:
+        side_files[VOCABULARY] = json.dumps(vocabulary).encode()
     calibrated = [m for m in modes if m in ("int8", "int16x8", "selective")]
     q_kwargs = dict(representative_samples=representative_samples, input_signature=signature,
                     allow_flex=allow_flex)
@@ -198,6 +203,7 @@ def _export(model, out_dir: Path, origin, *, modes, representative, eval_data, i
         else:
             flatbuffer = to_tflite(model, mode, representative=representative, allow_flex=allow_flex,
                                    input_signature=signature, representative_samples=representative_samples)
+        flatbuffer = metadata.embed(flatbuffer, side_files, model_name=model.name)
         path = out_dir / f"model_{mode}.tflite"
         path.write_bytes(flatbuffer)
         entry = {"file": path.name, "bytes": len(flatbuffer)} | extra
