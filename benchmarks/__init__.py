@@ -10,6 +10,7 @@ results file, and each part records the date it was measured.
 """
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -22,6 +23,18 @@ def only(valid) -> set[str]:
     if named - set(valid):
         raise ValueError(f"TFMODELS_BENCH_ONLY: unknown {sorted(named - set(valid))}; valid: {list(valid)}")
     return named
+
+
+def commit() -> str:
+    """The checkout's commit, with ``+dirty`` when tracked files differ from it (figures are dated by it)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--"], cwd=root).returncode != 0
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def now() -> str:

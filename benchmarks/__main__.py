@@ -5,7 +5,6 @@ import json
 import os
 import pkgutil
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,21 +33,9 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
-def commit() -> str:
-    """The checkout's commit, with ``+dirty`` when tracked files differ from it (figures are dated by it)."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--"], cwd=root).returncode != 0
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
-
 def run_one(name: str, data_dir: str) -> dict:
     module = importlib.import_module(f"benchmarks.{name}")
-    version, start = commit(), time.perf_counter()  # the code measured, before anything can change it
+    version, start = benchmarks.commit(), time.perf_counter()  # the code measured, before anything can change it
     results = module.run(data_dir)
     results["_meta"] = {
         "benchmark": name,

@@ -87,15 +87,11 @@ def tu_models(data_dir, config):
 
 
 def link_prediction(data_dir, config):
-    import tfmodels
-    from tfmodels.data.graphs import link_split, load_planetoid
-    from tfmodels.models.gnn.link import fit_links
-    from tfmodels.models.gnn.tasks import sparse_node_features
+    """GAE on Cora's held-out citations through the one trainer (best validation AUC kept)."""
+    from tfmodels import train
 
-    split, xs = load_planetoid("cora", data_dir, sparse=True, normalize_features=False)
-    ls = link_split(split.graph, val=0.05, test=0.10, seed=0)
-    inputs = dict(ls.train_graph.inputs(), node_features=sparse_node_features(xs))
-    r = fit_links(tfmodels.build("gae", sparse_features=True), ls, inputs=inputs, epochs=config["link_epochs"])
+    m = train.fit("gae", "cora-links", data_dir=data_dir, epochs=config["link_epochs"], verbose=0).metrics
+    r = {"test_auc": m["test_auc"], "val_auc": m["val_auc"], "selected_epoch": m["selected_epoch"]}
     _log("gae", r)
     return r
 
@@ -143,18 +139,23 @@ def export_edge_models():
 
 
 def recommender(config):
-    import tfmodels
-    from tfmodels.data.graphs import davis_southern_women
-    from tfmodels.models.gnn.recommender import evaluate_ranking, fit_recommender, holdout_split
+    """The user-item GNN on Davis Southern Women (one holdout per seed) against popularity."""
+    from tfmodels import train
+    from tfmodels.data.graphs import davis_southern_women, interaction_splits
+    from tfmodels.models.gnn.recommender import evaluate_ranking
 
     women, events, pairs = davis_southern_women()
     gnn, pop = [], []
     for seed in range(config["recommender_splits"]):
-        train, held = holdout_split(pairs, len(women), seed=seed)
-        score = fit_recommender(tfmodels.build("recommender"), train, len(events), seed=seed)
-        degree = np.bincount(train[:, 1], minlength=len(events)).astype(float)
-        gnn.append(evaluate_ranking(score, train, held, len(women), len(events)))
-        pop.append(evaluate_ranking(lambda p: degree[p[:, 1]], train, held, len(women), len(events)))
+        splits = interaction_splits("davis-women", pairs, len(women), len(events), seed=seed)
+        model = train.fit("recommender", splits, seed=seed, verbose=0).model
+        (source, target, _), _ = splits.train
+        train_pairs = np.stack([source[0], target[0]], 1)
+        held = splits.test[0][-1][0][splits.test[1] == 1]
+        score = lambda p: model([source, target, np.asarray(p, np.int32)[None]], training=False).numpy()  # noqa: E731
+        degree = np.bincount(train_pairs[:, 1], minlength=len(events)).astype(float)
+        gnn.append(evaluate_ranking(score, train_pairs, held, len(women), len(events)))
+        pop.append(evaluate_ranking(lambda p: degree[p[:, 1]], train_pairs, held, len(women), len(events)))
     mean = lambda rows: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}  # noqa: E731
     return {"gnn": mean(gnn), "popularity": mean(pop), "splits": config["recommender_splits"],
             "held_out_fraction": 0.2}

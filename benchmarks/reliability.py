@@ -33,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import benchmarks
 from tfmodels.rundir import REPORT, RunDir, digests
 
 TRAIN = ["train", "mlp", "--data", "digits", "--batch-size", "64", "--epochs", "3"]
@@ -425,31 +426,48 @@ def every_model(workdir: Path) -> dict:
             "models_failed": len(failures), "failures": failures}
 
 
+PARTS = ("kills", "corruption", "misuse", "models", "fuzz")
+
+
 def run(data_dir=None, *, kills: int = 50, fuzz_trials: int = 300) -> dict:
+    """Every part at full size; ``TFMODELS_BENCH_ONLY=corruption,misuse`` reruns those and
+    keeps the others' figures, each part dated with the commit it measured."""
     os.environ.setdefault("TFMODELS_DATA_DIR", str(data_dir or ""))
     from benchmarks import _fuzz as fuzz
 
+    only = benchmarks.only(PARTS)
+    previous = benchmarks.previous("reliability") if only else {}
+    previous.pop("_meta", None)
+    out, failures = dict(previous), dict(previous.get("failures_by_part", {}))
+    want = [p for p in PARTS if not only or p in only]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        train = train_kills(work, kills)
-        export = export_kills(work, kills)
-        corruption = corruption_matrix(work, repeats=4)
-        misuse = misuse_matrix(work)
-        models = every_model(work)
-        fuzzed = fuzz.run(trials=fuzz_trials, workdir=work / "fuzz")
-    return {
-        "train_kill_trials": train["trials"], "export_kill_trials": export["trials"],
-        "kill_trials_failed": train["failed"] + export["failed"],
-        "mixed_generations": train["mixed_generations"] + export["mixed_generations"],
-        "corruptions_tried": corruption["corruptions_tried"],
-        "corruption_tracebacks": corruption["corruption_tracebacks"],
-        "corruption_silent_wrong": corruption["corruption_silent_wrong"],
-        "misuse_commands": misuse["misuse_commands"], "misuse_tracebacks": misuse["misuse_tracebacks"],
-        "misuse_wrong_exit": misuse["misuse_wrong_exit"],
-        **{k: v for k, v in models.items() if k != "failures"},
-        **{k: fuzzed[k] for k in ("fuzzed_tflite_files", "fuzz_crashes", "fuzz_peak_rss_mb")},
-        "fuzz_memory_cap_mb": fuzzed.get("fuzz_memory_cap_mb"),
-        "seconds_per_train_run": train["seconds_per_run"], "seconds_per_export_run": export["seconds_per_run"],
-        "failures": (train["failures"] + export["failures"] + corruption["failures"] + misuse["failures"]
-                     + models["failures"]),
-    }
+        if "kills" in want:
+            train, export = train_kills(work, kills), export_kills(work, kills)
+            out |= {"train_kill_trials": train["trials"], "export_kill_trials": export["trials"],
+                    "kill_trials_failed": train["failed"] + export["failed"],
+                    "mixed_generations": train["mixed_generations"] + export["mixed_generations"],
+                    "seconds_per_train_run": train["seconds_per_run"],
+                    "seconds_per_export_run": export["seconds_per_run"]}
+            failures["kills"] = train["failures"] + export["failures"]
+        if "corruption" in want:
+            corruption = corruption_matrix(work, repeats=4)
+            out |= {k: corruption[k] for k in ("corruptions_tried", "corruption_tracebacks",
+                                                "corruption_silent_wrong")}
+            failures["corruption"] = corruption["failures"]
+        if "misuse" in want:
+            misuse = misuse_matrix(work)
+            out |= {k: misuse[k] for k in ("misuse_commands", "misuse_tracebacks", "misuse_wrong_exit")}
+            failures["misuse"] = misuse["failures"]
+        if "models" in want:
+            models = every_model(work)
+            out |= {k: v for k, v in models.items() if k != "failures"}
+            failures["models"] = models["failures"]
+        if "fuzz" in want:
+            fuzzed = fuzz.run(trials=fuzz_trials, workdir=work / "fuzz")
+            out |= {k: fuzzed.get(k) for k in ("fuzzed_tflite_files", "fuzz_crashes", "fuzz_peak_rss_mb",
+                                                 "fuzz_memory_cap_mb")}
+    out["failures_by_part"] = failures
+    out["failures"] = [f for part in PARTS for f in failures.get(part, [])]
+    out["sections"] = benchmarks.sections(previous, want, f"commit {benchmarks.commit()}")
+    return out

@@ -39,6 +39,14 @@ TARGETS = [
     ("gnn", "Cora link prediction AUC", "link_prediction_auc", ">=", 0.91),
     ("gnn", "GCN epoch time / PyG's", "gcn_epoch_ratio_vs_pyg", "<=", 1.0),
     ("distributed", "trainer / plain model.fit samples/s", "trainer_throughput_ratio", ">=", 0.95),
+    ("reliability", "kill trials (train + export) that failed", "kill_trials_failed", "<=", 0),
+    ("reliability", "folders left with a mixed export generation", "mixed_generations", "<=", 0),
+    ("reliability", "corruptions answered with a traceback", "corruption_tracebacks", "<=", 0),
+    ("reliability", "corruptions answered wrong without a word", "corruption_silent_wrong", "<=", 0),
+    ("reliability", "misuses answered with a traceback", "misuse_tracebacks", "<=", 0),
+    ("reliability", "misuses with an exit status other than 2", "misuse_wrong_exit", "<=", 0),
+    ("reliability", "fuzzed .tflite files that crashed predict", "fuzz_crashes", "<=", 0),
+    ("reliability", "fuzzed predict peak memory (MB) under the cap", "fuzz_peak_rss_mb", "<=", "fuzz_memory_cap_mb"),
 ]
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
@@ -102,8 +110,9 @@ def render() -> str:
     for name, data in results.items():
         meta = data.pop("_meta", {})
         parts += [f"## {name}", "",
-                  f"`{meta.get('command', '')}` — {meta.get('date', '?')}, {meta.get('machine', '?')}, "
-                  f"{meta.get('wall_seconds', '?')} s", "", "| figure | value |", "|---|---|"]
+                  f"`{meta.get('command', '')}` — {meta.get('date', '?')}, commit {meta.get('commit', '?')}, "
+                  f"{meta.get('machine', '?')}, {meta.get('wall_seconds', '?')} s", "", "| figure | value |",
+                  "|---|---|"]
         rows: list = []
         for key, value in data.items():
             _flatten(key, value, rows)

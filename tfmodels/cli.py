@@ -181,7 +181,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--learning-rate", type=float, help=paper + "0.001")
     s.add_argument("--schedule", choices=["constant", "cosine", "step"],
                    help="cosine: decay to 0 by the end; step: halve every 50 epochs; " + paper + "constant")
-    s.add_argument("--select", choices=["last", "val_accuracy", "val_loss"],
+    s.add_argument("--select", choices=["last", "val_accuracy", "val_auc", "val_loss"],
                    help="which epoch's weights the run keeps: the last, or the best on validation; "
                    + paper + "last")
     s.add_argument("--optimizer", default="adam", help="a Keras optimizer name (adam, sgd, adamw, ...)")

@@ -6,7 +6,7 @@
 
 Each task has its metrics: classification accuracy, per-class accuracy and the
 confusion matrix; regression MAE and RMSE; segmentation mean IoU; localization class
-accuracy and mean box IoU; autoencoders reconstruction MSE and MAE; language models
+accuracy and mean box IoU; link prediction and recommendation ROC AUC and average precision; autoencoders reconstruction MSE and MAE; language models
 loss (nats per token) and perplexity; metric learning recall@1. A task without an
 evaluation here is a clear error, not a made-up 0.0.
 """
@@ -79,6 +79,14 @@ def recall_at_1(y, embeddings) -> dict:
     return {"recall_at_1": float(np.mean(y[d.argmin(1)] == y))}
 
 
+def ranking(y, scores) -> dict:
+    """ROC AUC and average precision of scored pairs (1: a true link or interaction)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y, scores = np.asarray(y).ravel(), np.asarray(scores, np.float64).ravel()
+    return {"auc": float(roc_auc_score(y, scores)), "ap": float(average_precision_score(y, scores))}
+
+
 def reconstruction(x, out) -> dict:
     """How far an autoencoder's output is from its input (pixel values in [0, 1])."""
     err = np.asarray(out, np.float64) - np.asarray(x, np.float64)
@@ -92,6 +100,8 @@ def kind(task: str, family: str, x, y, out) -> str:
     y, out = np.asarray(y), np.asarray(out)
     if family == "metric":
         return "metric_learning"
+    if task in ("link_prediction", "recommendation"):
+        return "ranking"
     if family == "autoencoder" and out.shape == np.shape(x):
         return "reconstruction"
     if task in ("classification", *GRAPH_TASKS) and y.ndim == 1 and out.ndim == 2:
@@ -118,6 +128,8 @@ def score(which: str, x, y, out, info) -> dict:
         return language_model(y, out)
     if which == "localization":
         return localization(y, out)
+    if which == "ranking":
+        return ranking(y, out)
     return recall_at_1(y, out)
 
 
@@ -129,7 +141,7 @@ def evaluate_run(run_dir, data_dir=None) -> dict:
     from tfmodels.errors import UnknownNameError
 
     run = RunDir(run_dir).require()
-    metrics, config = run.metrics(), run.config() or {}
+    metrics, config = run.metrics(), run.checked_config()
     model = load(run.path)  # checks the SavedModel's files first
     files = run.export_files() if run.report_file.exists() or run.export_dir.exists() else {}
     x, y = run.load_data(data_dir).test

@@ -103,7 +103,7 @@ def list_models(family: str | None = None) -> list[ModelSpec]:
     return specs
 
 
-GRAPH_TASKS = ("node_classification", "graph_classification")
+GRAPH_TASKS = ("node_classification", "graph_classification", "link_prediction", "recommendation")
 
 
 def input_kind(splits) -> str:

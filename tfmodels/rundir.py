@@ -26,6 +26,7 @@ import contextlib
 import datetime
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import platform
@@ -74,6 +75,12 @@ def digests(folder) -> dict:
     folder = Path(folder)
     return {p.relative_to(folder).as_posix(): sha256_file(p)
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def config_digest(config: dict) -> str:
+    """SHA-256 of what a config says about the run (runtime keys such as the command left out)."""
+    kept = {k: v for k, v in config.items() if k not in RUNTIME_KEYS}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _read_json(path: Path) -> dict:
@@ -139,6 +146,16 @@ class RunDir:
         """The run's config, or None before any training started here."""
         return _read_json(self.config_file) if self.config_file.exists() else None
 
+    def checked_config(self) -> dict:
+        """The finished run's config, checked against the digest metrics.json recorded when
+        training finished (what export and eval read: a changed data option or class name
+        would otherwise give another answer without a word)."""
+        config, expected = self.config() or {}, self.metrics().get("config_sha256")
+        if expected and config_digest(config) != expected:
+            raise DataError(f"{self.config_file} changed since training finished (its digest differs from "
+                            f"{METRICS}'s): restore it, or retrain with --overwrite")
+        return config
+
     def metrics(self) -> dict:
         """The finished run's metrics (a clear error if training never finished)."""
         self.require()
@@ -183,7 +200,7 @@ class RunDir:
         """
         from tfmodels.data import load_splits
 
-        config = self.config() or {}
+        config = self.checked_config()
         source = config.get("data") or {"ref": self.metrics().get("dataset")}
         ref = source.get("ref")
         if not ref:
@@ -356,7 +373,8 @@ class RunDir:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.metrics_file)
         save_model(self.saved_model)
-        write_json(self.metrics_file, metrics | {"saved_model_sha256": digests(self.saved_model)})
+        write_json(self.metrics_file, metrics | {"saved_model_sha256": digests(self.saved_model),
+                                                 "config_sha256": config_digest(self.config() or {})})
 
     # -- exporting -------------------------------------------------------------------
     @contextlib.contextmanager

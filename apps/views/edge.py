@@ -1,5 +1,6 @@
 """Run an exported model on a device with the edge kit: copyable commands, its deployment
-report (ops, tensor arena, sizes) and a latency benchmark on this machine."""
+report (ops, tensor arena, sizes), the class names it carries and a latency benchmark on
+this machine."""
 from pathlib import Path
 
 import pandas as pd
@@ -76,6 +77,17 @@ def page():
     from tfmodels_edge import format_device_report
 
     st.code(format_device_report(device_report(modes[mode])), language="text")
+    from tfmodels_edge import EdgeError
+
+    try:
+        model = edge_model(str(path))
+        labels, embedded = model.labels, model.embedded_files
+    except (EdgeError, OSError):  # a damaged file: the benchmark below says so
+        labels, embedded = None, {}
+    if labels:
+        st.markdown(f"**Class names on the device** ({len(labels)}, in `labels.txt` beside the file and "
+                    f"embedded in it as TFLite metadata: {', '.join(sorted(embedded)) or 'none'}): "
+                    + ", ".join(f"`{name}`" for name in labels[:30]) + (" ..." if len(labels) > 30 else ""))
     st.caption(f"From `{art['run'].report_file}` (written by tfmodels.convert.export on "
                f"{art['export']['created']}, {art['export']['machine']}).")
 

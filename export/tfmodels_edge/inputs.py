@@ -126,7 +126,7 @@ def embedded_files(content: bytes) -> dict[str, int]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             return {info.filename: info.file_size for info in archive.infolist()}
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except Exception:  # noqa: BLE001  (a damaged archive raises many types: it then holds nothing)
         return {}
 
 
@@ -140,8 +140,8 @@ def embedded_file(content: bytes, name: str) -> bytes | None:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             data = archive.read(name)
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError) as e:  # CRC errors, bad compression
-        raise InputError(f"the model's embedded {name} is damaged: {e}") from None
+    except Exception as e:  # noqa: BLE001  (CRC errors, unknown compression, truncation, ...)
+        raise InputError(f"the model's embedded {name} is damaged: {type(e).__name__}: {e}") from None
     return data[:MAX_EMBEDDED_BYTES]
 
 

@@ -87,6 +87,8 @@ def test_edge_page_shows_commands_and_the_deployment_report(app_env):
     table = at.dataframe[0].value.set_index("mode")
     assert table.loc["int8", "file KiB"] < table.loc["float32", "file KiB"]
     assert table.loc["int8", "arena KiB"] > 0 and table.loc["int8", "builtin only"]
+    names = next(m.value for m in at.markdown if "Class names on the device" in m.value)
+    assert "labels.txt" in names and all(f"`{d}`" in names for d in "0123456789")  # embedded too
     at.radio(key="edge_mode").set_value("float32").run()
     assert "model_float32.tflite" in at.code[0].value and at.code[1].value.startswith("model_float32.tflite:")
 

@@ -375,3 +375,24 @@ print("ok")
     )
     assert done.returncode == 0, done.stderr
     np.testing.assert_allclose(json.loads(done.stdout)["outputs"][0], expected, atol=1e-5)
+
+
+def test_embedded_labels_are_read_back_and_a_damaged_archive_is_one_clear_error(m, tmp_path):
+    """Labels in the model's TFLite metadata (tfmodels.convert.metadata) come back without a
+    labels.txt beside the file; a damaged archive after the flatbuffer is an InputError."""
+    from tfmodels.convert.metadata import associated_files, embed
+
+    data = embed(m["float"].read_bytes(), {"labels.txt": b"red\ngreen\nblue\n"}, model_name="blobs")
+    assert associated_files(data) == ["labels.txt"] and associated_files(m["float"].read_bytes()) == []
+    path = tmp_path / "with_labels.tflite"
+    path.write_bytes(data)
+    model = EdgeModel(path)
+    assert model.labels == ["red", "green", "blue"] and model.embedded_files == {"labels.txt": 15}
+    np.testing.assert_array_equal(model.predict(m["x"][:4]), EdgeModel(m["float"]).predict(m["x"][:4]))
+    at = data.rindex(b"red\ngreen")  # flip the stored label bytes: the archive's CRC no longer matches
+    damaged = tmp_path / "damaged.tflite"
+    damaged.write_bytes(data[:at] + b"rez" + data[at + 3:])
+    with pytest.raises(InputError, match="embedded labels.txt is damaged"):
+        EdgeModel(damaged).labels
+    (tmp_path / "labels.txt").write_text("a\nb\nc\n")  # a file beside the model wins
+    assert EdgeModel(damaged).labels == ["a", "b", "c"]

@@ -217,23 +217,35 @@ def test_link_decoder_and_gae_on_karate(karate):
     mlp = link.LinkDecoder("mlp")
     assert mlp([z, pairs]).shape == (2,)
     np.testing.assert_allclose(mlp([z, pairs[:, :, ::-1]]), mlp([z, pairs]), atol=1e-6)  # symmetric
-    split = G.link_split(karate.graph, val=0.1, test=0.2, seed=0)
-    model = tfmodels.build("gae", input_shape=(34,), hidden_units=16, embedding_units=8)
-    result = link.fit_links(model, split, epochs=30)
-    assert result["test_auc"] > 0.6 and 0 < result["test_ap"] <= 1
+    splits = G.link_splits("karate-links", karate.graph, val=0.1, test=0.2, seed=0)
+    (*graph, pairs), y = splits.train
+    positives = pairs[0][y == 1]
+    ds = splits.dataset("train", batch_size=1)
+    first, second = (next(iter(ds))[0]["pairs"].numpy()[0] for _ in range(2))  # two epochs: new negatives
+    assert np.array_equal(first[:len(positives)], positives) and not np.array_equal(first, second)
+    known = {tuple(p) for p in G.undirected_pairs(karate.graph).tolist()}
+    assert not known & {tuple(p) for p in first[len(positives):].tolist()}  # negatives are non-edges
+    from tfmodels import train
+
+    result = train.fit("gae", splits, epochs=30, verbose=0, model_kwargs={"hidden_units": 16, "embedding_units": 8})
+    assert result.metrics["test_auc"] > 0.6 and result.metrics["select"] == "val_auc"
     assert link.ranking_metrics([3, 2], [1, 0]) == {"auc": 1.0, "ap": 1.0}
 
 
 def test_recommender_ranks_and_oracle_scores_perfectly():
+    from tfmodels import train
+
     women, events, pairs = G.davis_southern_women()
-    train, held = recommender.holdout_split(pairs, len(women), seed=0)
-    assert len(train) + len(held) == 89 and set(map(tuple, train)).isdisjoint(map(tuple, held))
+    held_out, held = G.holdout_interactions(pairs, len(women), seed=0)
+    assert len(held_out) + len(held) == 89 and set(map(tuple, held_out)).isdisjoint(map(tuple, held))
     held_set = {tuple(p) for p in held.tolist()}
     oracle = lambda p: np.array([float(tuple(q) in held_set) for q in p.tolist()])  # noqa: E731
-    assert recommender.evaluate_ranking(oracle, train, held, 18, 14) == {"hits@3": 1.0, "auc": 1.0}
-    model = tfmodels.build("recommender")
-    score = recommender.fit_recommender(model, train, 14, epochs=30)
-    scores = score(pairs)
+    assert recommender.evaluate_ranking(oracle, held_out, held, 18, 14) == {"hits@3": 1.0, "auc": 1.0}
+    splits = tfmodels.data.load_splits("davis-women")
+    assert splits.info.task == "recommendation" and splits.info.model_kwargs == {"num_users": 18, "num_items": 14}
+    model = train.fit("recommender", splits, epochs=30, verbose=0).model
+    (source, target, _), _ = splits.train
+    scores = model([source, target, pairs[None].astype(np.int32)], training=False).numpy()
     assert scores.shape == (89,) and np.all(np.isfinite(scores))
     graph = model.get_layer("graph")
     assert (graph.num_users, graph.num_items) == (18, 14)

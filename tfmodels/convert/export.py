@@ -140,7 +140,7 @@ def export(model_or_dir, out_dir=None, *, modes=MODES, representative=None, eval
             splits = run.load_data(data_dir)
             representative = splits.train[0] if representative is None else representative
             eval_data = splits.test if eval_data is None else eval_data
-        config, metrics = run.config() or {}, run.metrics()
+        config, metrics = run.checked_config(), run.metrics()
         options |= {"representative": representative, "eval_data": eval_data}
         with run.new_export() as tmp:
             report = _export(model, tmp, {"source": str(run.path), "run_id": metrics.get("run_id")},

@@ -13,14 +13,14 @@ import math
 from tfmodels._keras import keras, tf
 
 #: What ``fit(select=...)`` takes: None keeps the last epoch's weights.
-SELECT = (None, "val_accuracy", "val_loss")
+SELECT = (None, "val_accuracy", "val_auc", "val_loss")
 
 
 class BestEpoch(keras.callbacks.Callback):
     """Keep the weights of the epoch with the best ``monitor`` (create under the strategy scope).
 
-    ``val_accuracy``: highest wins, ties go to the lower ``val_loss``; ``val_loss``:
-    lowest wins. ``selected_epoch`` is 1-based (0: no epoch finished yet).
+    ``val_accuracy`` or ``val_auc``: highest wins, ties go to the lower ``val_loss``;
+    ``val_loss``: lowest wins. ``selected_epoch`` is 1-based (0: no epoch finished yet).
     """
 
     def __init__(self, model, monitor: str):
@@ -45,10 +45,10 @@ class BestEpoch(keras.callbacks.Callback):
         loss = float(logs.get("val_loss", math.inf))
         if self.monitor == "val_loss":
             return (-loss, 0.0)
-        if "val_accuracy" not in logs:
-            raise ValueError("select='val_accuracy' needs an accuracy metric on validation; "
+        if self.monitor not in logs:
+            raise ValueError(f"select={self.monitor!r} needs that metric on validation; "
                              f"the run logs {sorted(logs)} (use select='val_loss')")
-        return (float(logs["val_accuracy"]), -loss)
+        return (float(logs[self.monitor]), -loss)
 
     def on_epoch_end(self, epoch, logs=None):
         score = self._score(logs or {})

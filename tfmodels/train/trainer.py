@@ -103,6 +103,8 @@ def _default_loss(task: str, model):
                 {"class": ["accuracy"]})
     if task == "regression":
         return keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+    if task in ("link_prediction", "recommendation"):  # a logit per pair: positive or not
+        return keras.losses.BinaryCrossentropy(from_logits=True), [keras.metrics.AUC(from_logits=True, name="auc")]
     return None, []
 
 

@@ -5,9 +5,10 @@
     for train_idx, test_idx in graphs.folds(10): batch = graphs.batch(train_idx)
 
 They are also registered as datasets (``cora``, ``citeseer``, ``pubmed``, ``karate``,
-``mutag``, ``proteins``) that ``tfmodels train gcn --data cora`` trains on, as
-:class:`NodeSplits` (one graph, its nodes split) and :class:`GraphSplits` (many small
-graphs): see :mod:`tfmodels.data.graphs.splits`.
+``mutag``, ``proteins``, ``cora-links``, ``davis-women``) that ``tfmodels train gcn
+--data cora`` trains on, as :class:`NodeSplits` (one graph, its nodes split),
+:class:`GraphSplits` (many small graphs) and :class:`PairSplits` (pairs of nodes to
+score): see :mod:`tfmodels.data.graphs.splits`.
 """
 
 from tfmodels.data.core import register_dataset
@@ -18,12 +19,14 @@ from tfmodels.data.graphs.nx import davis_southern_women, from_networkx, karate_
 from tfmodels.data.graphs.planetoid import load_planetoid
 from tfmodels.data.graphs.safe_pickle import UnsafePickleError, restricted_load
 from tfmodels.data.graphs.splits import (
-    UNLABELLED, GraphSplits, NodeSplits, graph_splits, node_splits, tu_splits)
+    UNLABELLED, GraphSplits, NodeSplits, PairSplits, graph_splits, holdout_interactions, interaction_splits,
+    link_splits, node_splits, pair_splits, tu_splits)
 from tfmodels.data.graphs.tu import load_tu
 
 __all__ = [
     "EDGES", "INPUT_NAMES", "NODES", "Graph", "GraphCollection", "GraphSplits", "LinkSplit", "NodeSplit",
-    "NodeSplits", "UNLABELLED", "graph_splits", "node_splits", "tu_splits",
+    "NodeSplits", "PairSplits", "UNLABELLED", "graph_splits", "holdout_interactions", "interaction_splits",
+    "link_splits", "node_splits", "pair_splits", "tu_splits",
     "UnsafePickleError", "batch_graphs", "davis_southern_women", "from_networkx", "from_pairs",
     "graph_schema", "karate_club", "link_split", "load_planetoid", "load_tu", "read_edge_list",
     "restricted_load", "sample_negatives", "undirected_pairs",
@@ -53,3 +56,18 @@ _register_tu("PROTEINS", "1113 proteins, enzyme or not")
 def _karate(data_dir):
     return node_splits("karate", karate_club(), class_names=("Mr. Hi", "Officer"),
                        description="karate club, 34 members, 2 clubs")
+
+
+@register_dataset("cora-links", description="Cora's citations for link prediction: 85/5/10% of the edges, "
+                  "held-out ones against as many non-edges", needs_data_dir=True)
+def _cora_links(data_dir):
+    graph = load_planetoid("cora", data_dir, normalize_features=False).graph
+    return link_splits("cora-links", graph, description="Cora citations, Kipf & Welling (2016)'s GAE split")
+
+
+@register_dataset("davis-women", description="Davis Southern Women, bundled with networkx: 18 women x 14 "
+                  "events, 20% of each woman's attendances held out (recommendation)")
+def _davis(data_dir):
+    women, events, pairs = davis_southern_women()
+    return interaction_splits("davis-women", pairs, len(women), len(events),
+                              description="89 attendances of 18 women at 14 events")

@@ -16,7 +16,7 @@ from tensorflow_gnn.models import gat_v2
 from tfmodels._keras import keras, tf
 from tfmodels.data.graphs import EDGES, NODES
 from tfmodels.models.gnn._common import (
-    GRAPHS, GRAPH_TASKS, NodeStates, build_gnn, map_states, segment_softmax)
+    GRAPHS, CLASSIFY_GRAPHS, NodeStates, build_gnn, map_states, segment_softmax)
 from tfmodels.registry import register
 
 layers = keras.layers
@@ -93,7 +93,7 @@ def _gat_layer(attention, **kw):
     return gat_v2.GATv2HomGraphUpdate(receiver_tag=tfgnn.TARGET, **kw)
 
 
-@register(family="gnn", default_data="cora", edge_ready=True, inputs=GRAPHS, tasks=GRAPH_TASKS,
+@register(family="gnn", default_data="cora", edge_ready=True, inputs=GRAPHS, tasks=CLASSIFY_GRAPHS,
           training={"epochs": 200, "learning_rate": 0.005, "select": "val_accuracy"})  # Velickovic et al.
 def gat(*, input_shape=(1433,), num_classes=7, task="node", attention="gat", num_heads=8, per_head_channels=8,
         num_layers=2, heads_merge_type="concat", dropout=0.6, weight_decay=5e-4, include_top=True,

@@ -6,7 +6,7 @@ import tensorflow_gnn as tfgnn
 
 from tfmodels._keras import keras, tf
 from tfmodels.data.graphs import EDGES, NODES
-from tfmodels.models.gnn._common import GRAPHS, GRAPH_TASKS, XU_ET_AL, _serializable, build_gnn
+from tfmodels.models.gnn._common import GRAPHS, CLASSIFY_GRAPHS, XU_ET_AL, _serializable, build_gnn
 from tfmodels.registry import register
 
 layers = keras.layers
@@ -42,7 +42,7 @@ class GatedGraphConv(layers.Layer):
         return super().get_config() | {"units": self.units, "steps": self.steps}
 
 
-@register(family="gnn", default_data="mutag", edge_ready=True, inputs=GRAPHS, tasks=GRAPH_TASKS,
+@register(family="gnn", default_data="mutag", edge_ready=True, inputs=GRAPHS, tasks=CLASSIFY_GRAPHS,
           training=XU_ET_AL)  # graph classification as GIN trains
 def gated_gnn(*, input_shape=(7,), num_classes=2, task="graph", hidden_units=32, steps=4,
               dropout=0.0, include_top=True, pooling="attention", classifier_activation="softmax",

@@ -10,7 +10,7 @@ from tensorflow_gnn.models import gcn as tfgnn_gcn
 from tfmodels._keras import keras, tf
 from tfmodels.data.graphs import EDGES, NODES
 from tfmodels.models.gnn._common import (
-    GRAPHS, GRAPH_TASKS, NodeStates, ReplaceNodeStates, _serializable, build_gnn)
+    GRAPHS, CLASSIFY_GRAPHS, NodeStates, ReplaceNodeStates, _serializable, build_gnn)
 from tfmodels.registry import register
 
 layers = keras.layers
@@ -90,7 +90,7 @@ class GCNConv(layers.Layer):
             "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}
 
 
-@register(family="gnn", default_data="cora", edge_ready=True, inputs=GRAPHS, tasks=GRAPH_TASKS,
+@register(family="gnn", default_data="cora", edge_ready=True, inputs=GRAPHS, tasks=CLASSIFY_GRAPHS,
           training={"epochs": 200, "learning_rate": 0.01, "select": "val_accuracy"})  # Kipf & Welling
 def gcn(*, input_shape=(1433,), num_classes=7, task="node", hidden_units=16, num_layers=2,
         dropout=0.5, weight_decay=5e-4, include_top=True, pooling="mean",

@@ -8,7 +8,7 @@ import tensorflow_gnn as tfgnn
 from tfmodels._keras import keras, tf
 from tfmodels.data.graphs import EDGES, NODES
 from tfmodels.models.gnn._common import (
-    GRAPHS, GRAPH_TASKS, ReplaceNodeStates, XU_ET_AL, _serializable, build_gnn)
+    GRAPHS, CLASSIFY_GRAPHS, ReplaceNodeStates, XU_ET_AL, _serializable, build_gnn)
 from tfmodels.registry import register
 
 layers = keras.layers
@@ -40,7 +40,7 @@ class GINConv(layers.Layer):
                                        "learn_eps": self.learn_eps}
 
 
-@register(family="gnn", default_data="mutag", edge_ready=True, inputs=GRAPHS, tasks=GRAPH_TASKS,
+@register(family="gnn", default_data="mutag", edge_ready=True, inputs=GRAPHS, tasks=CLASSIFY_GRAPHS,
           training=XU_ET_AL)
 def gin(*, input_shape=(7,), num_classes=2, task="graph", hidden_units=32, num_layers=4,
         learn_eps=True, dropout=0.5, include_top=True, pooling="sum",

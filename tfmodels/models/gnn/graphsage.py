@@ -7,14 +7,14 @@ import tensorflow_gnn as tfgnn
 from tensorflow_gnn.models import graph_sage
 
 from tfmodels._keras import keras
-from tfmodels.models.gnn._common import GRAPHS, GRAPH_TASKS, NodeStates, build_gnn
+from tfmodels.models.gnn._common import GRAPHS, CLASSIFY_GRAPHS, NodeStates, build_gnn
 from tfmodels.registry import register
 
 AGGREGATORS = {"mean": dict(reduce_type="mean", use_pooling=False),
                "maxpool": dict(reduce_type="max_no_inf", use_pooling=True)}
 
 
-@register(family="gnn", default_data="cora", edge_ready=True, inputs=GRAPHS, tasks=GRAPH_TASKS,
+@register(family="gnn", default_data="cora", edge_ready=True, inputs=GRAPHS, tasks=CLASSIFY_GRAPHS,
           training={"epochs": 200, "learning_rate": 0.01, "select": "val_accuracy"})  # GCN's Cora setup
 def graphsage(*, input_shape=(1433,), num_classes=7, task="node", hidden_units=64, num_layers=2,
               aggregator="mean", dropout=0.5, include_top=True, pooling="mean",

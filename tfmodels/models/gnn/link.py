@@ -1,14 +1,15 @@
 """Link prediction: a GNN encoder gives node embeddings z, a decoder scores pairs.
 
 GAE (Kipf & Welling 2016, "Variational Graph Auto-Encoders", non-variational form):
-two GCN layers (32, 16), score(i, j) = z_i . z_j; or an MLP on z_i * z_j. Trained with
-binary cross-entropy on the training edges against freshly sampled non-edges.
+two GCN layers (32, 16), score(i, j) = z_i . z_j; or an MLP on z_i * z_j. Trained by
+``tfmodels.train.fit`` (``tfmodels train gae --data cora-links``) with binary
+cross-entropy on the training edges against non-edges drawn afresh every epoch
+(:class:`tfmodels.data.graphs.PairSplits`), the epoch of the best validation AUC kept.
 """
 import numpy as np
 
 from tfmodels._keras import keras, tf
-from tfmodels.data.graphs import LinkSplit, sample_negatives
-from tfmodels.models.gnn._common import ReplaceNodeStates, _serializable, build_gnn
+from tfmodels.models.gnn._common import GRAPHS, ReplaceNodeStates, _serializable, build_gnn
 from tfmodels.models.gnn.gcn import GCNConv, SparseDropoutDense
 from tfmodels.registry import register
 
@@ -49,9 +50,8 @@ def link_predictor(encoder, *, decoder="dot", name=None):
     return keras.Model([*encoder.inputs, pairs], logits, name=name or f"{encoder.name}_link")
 
 
-@register(family="gnn", default_data="cora", trained_with=(
-    "split = tfmodels.data.graphs.link_split(tfmodels.data.graphs.load_planetoid('cora', DATA_DIR).graph); "
-    "tfmodels.models.gnn.link.fit_links(tfmodels.build('gae'), split)"))
+@register(family="gnn", default_data="cora-links", inputs=GRAPHS, tasks=("link_prediction",),
+          training={"epochs": 200, "learning_rate": 0.01, "select": "val_auc"})
 def gae(*, input_shape=(1433,), hidden_units=32, embedding_units=16, dropout=0.0, decoder="dot",
         sparse_features=False, name="gae"):
     """Graph auto-encoder for link prediction (Kipf & Welling 2016): GCN(32)-GCN(16), dot decoder.
@@ -76,51 +76,6 @@ def gae(*, input_shape=(1433,), hidden_units=32, embedding_units=16, dropout=0.0
 
 def ranking_metrics(pos_scores, neg_scores) -> dict:
     """ROC AUC and average precision of positives against negatives."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    from tfmodels.evaluate import ranking
 
-    y = np.r_[np.ones(len(pos_scores)), np.zeros(len(neg_scores))]
-    s = np.r_[pos_scores, neg_scores]
-    return {"auc": float(roc_auc_score(y, s)), "ap": float(average_precision_score(y, s))}
-
-
-def fit_links(model, split: LinkSplit, *, inputs=None, epochs: int = 200, learning_rate: float = 0.01,
-              seed: int = 0) -> dict:
-    """Train on ``split.train_pos`` vs fresh negatives each epoch; keep the best val AUC.
-
-    ``inputs``: the train graph's inputs (e.g. with sparse features); default dense.
-    """
-    keras.utils.set_random_seed(seed)
-    rng = np.random.default_rng(seed)
-    graph_inputs = {k: v if isinstance(v, tf.SparseTensor) else tf.constant(v)
-                    for k, v in (inputs or split.train_graph.inputs()).items()}
-    n = split.train_graph.num_nodes
-    known = {(int(a), int(b)) for a, b in np.concatenate([split.train_pos, split.val_pos, split.test_pos])}
-    optimizer = keras.optimizers.Adam(learning_rate)
-    labels = tf.constant(np.r_[np.ones(len(split.train_pos)), np.zeros(len(split.train_pos))], tf.float32)
-
-    @tf.function
-    def train_step(pairs):
-        with tf.GradientTape() as tape:
-            logits = model(dict(graph_inputs, pairs=pairs), training=True)
-            loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels, logits))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss
-
-    @tf.function(reduce_retracing=True)
-    def predict(pairs):
-        return model(dict(graph_inputs, pairs=pairs), training=False)
-
-    def scores(pos, neg):
-        logits = predict(np.concatenate([pos, neg])[None].astype(np.int32)).numpy()
-        return ranking_metrics(logits[:len(pos)], logits[len(pos):])
-
-    best, best_weights = -1.0, None
-    for _ in range(epochs):
-        neg = sample_negatives(n, len(split.train_pos), known, rng)
-        train_step(np.concatenate([split.train_pos, neg])[None].astype(np.int32))
-        val = scores(split.val_pos, split.val_neg)["auc"]
-        if val > best:
-            best, best_weights = val, model.get_weights()
-    model.set_weights(best_weights)
-    test = scores(split.test_pos, split.test_neg)
-    return {"test_auc": test["auc"], "test_ap": test["ap"], "val_auc": best}
+    return ranking(np.r_[np.ones(len(pos_scores)), np.zeros(len(neg_scores))], np.r_[pos_scores, neg_scores])

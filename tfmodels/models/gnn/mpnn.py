@@ -8,7 +8,7 @@ import tensorflow_gnn as tfgnn
 
 from tfmodels._keras import keras
 from tfmodels.data.graphs import EDGES, NODES
-from tfmodels.models.gnn._common import GRAPHS, GRAPH_TASKS, NodeStates, build_gnn, map_states
+from tfmodels.models.gnn._common import GRAPHS, CLASSIFY_GRAPHS, NodeStates, build_gnn, map_states
 from tfmodels.registry import register
 
 layers = keras.layers
@@ -34,7 +34,7 @@ def message_passing_layer(units: int, *, aggregation="sum", phi=None, gamma=None
         tfgnn.keras.layers.NextStateFromConcat(gamma))}, name=name)
 
 
-@register(family="gnn", default_data="karate", edge_ready=True, inputs=GRAPHS, tasks=GRAPH_TASKS,
+@register(family="gnn", default_data="karate", edge_ready=True, inputs=GRAPHS, tasks=CLASSIFY_GRAPHS,
           training={"epochs": 100, "learning_rate": 0.01, "select": "val_accuracy"})
 def mpnn(*, input_shape=(34,), num_classes=2, task="node", hidden_units=16, num_layers=2,
          aggregation="sum", dropout=0.0, include_top=True, pooling="mean",

@@ -3,13 +3,15 @@
 Users and items are TF-GNN node sets with learned ID embeddings; "interacts" edges go
 user -> item. One GraphUpdate passes messages both ways (items pool their users,
 users pool their items, TF-GNN ``SimpleConv`` per direction), and a pair's score is
-the dot product of the updated user and item states.
+the dot product of the updated user and item states. Trained by ``tfmodels.train.fit``
+on :func:`tfmodels.data.graphs.interaction_splits` (``tfmodels train recommender``: the
+Davis Southern Women attendances); :func:`evaluate_ranking` ranks every unseen pair.
 """
 import numpy as np
 import tensorflow_gnn as tfgnn
 
 from tfmodels._keras import keras, tf
-from tfmodels.models.gnn._common import _serializable
+from tfmodels.models.gnn._common import GRAPHS, _serializable
 from tfmodels.models.gnn.link import ranking_metrics
 from tfmodels.registry import register
 
@@ -65,9 +67,8 @@ def _update(units, name):
         ITEMS: tfgnn.keras.layers.NodeSetUpdate({INTERACTS: conv(tfgnn.TARGET)}, next_state())}, name=name)
 
 
-@register(family="gnn", trained_with=(
-    "train, held = tfmodels.models.gnn.recommender.holdout_split(pairs, num_users); "
-    "tfmodels.models.gnn.recommender.fit_recommender(tfmodels.build('recommender'), train, num_items)"))
+@register(family="gnn", default_data="davis-women", inputs=GRAPHS, tasks=("recommendation",),
+          training={"epochs": 200, "learning_rate": 0.01, "select": "last"})
 def recommender(*, num_users=18, num_items=14, units=16, num_layers=1, name="recommender"):
     """Heterogeneous user-item GNN recommender (TF-GNN node sets users/items), dot-product scores.
 
@@ -82,19 +83,6 @@ def recommender(*, num_users=18, num_items=14, units=16, num_layers=1, name="rec
     for i in range(num_layers):
         graph = _update(units, f"update_{i}")(graph)
     return keras.Model([source, target, pairs], UserItemScores(name="scores")([graph, pairs]), name=name)
-
-
-def holdout_split(pairs, num_users, *, test: float = 0.2, seed: int = 0):
-    """Hold out ``test`` of each user's interactions (users keep at least one in train)."""
-    rng = np.random.default_rng(seed)
-    train, held = [], []
-    for u in range(num_users):
-        mine = pairs[pairs[:, 0] == u]
-        mine = mine[rng.permutation(len(mine))]
-        k = min(int(round(test * len(mine))), len(mine) - 1)
-        held.append(mine[:k])
-        train.append(mine[k:])
-    return np.concatenate(train), np.concatenate(held)
 
 
 def evaluate_ranking(score_fn, train, held, num_users, num_items, k: int = 3) -> dict:
@@ -112,29 +100,3 @@ def evaluate_ranking(score_fn, train, held, num_users, num_items, k: int = 3) ->
         hits += bool(is_pos[top].any())
     auc = ranking_metrics(scores[is_pos], scores[~is_pos])["auc"]
     return {f"hits@{k}": hits / len(users), "auc": auc}
-
-
-def fit_recommender(model, train, num_items, *, epochs: int = 200, learning_rate: float = 0.01,
-                    seed: int = 0):
-    """BCE on the training interactions vs as many random non-interactions per epoch."""
-    keras.utils.set_random_seed(seed)
-    rng = np.random.default_rng(seed)
-    num_users = int(model.get_layer("graph").num_users)
-    seen = {(int(u), int(i)) for u, i in train}
-    graph = {"source": train[None, :, 0].astype(np.int32), "target": train[None, :, 1].astype(np.int32)}
-    optimizer = keras.optimizers.Adam(learning_rate)
-    labels = tf.constant(np.r_[np.ones(len(train)), np.zeros(len(train))], tf.float32)
-
-    @tf.function
-    def step(pairs):
-        with tf.GradientTape() as tape:
-            logits = model(dict(graph, pairs=pairs), training=True)
-            loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels, logits))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss
-
-    unseen = np.array([(u, i) for u in range(num_users) for i in range(num_items) if (u, i) not in seen])
-    for _ in range(epochs):
-        neg = unseen[rng.choice(len(unseen), len(train), replace=len(unseen) < len(train))]
-        step(np.concatenate([train, neg])[None].astype(np.int32))
-    return lambda pairs: model(dict(graph, pairs=np.asarray(pairs, np.int32)[None]), training=False).numpy()
