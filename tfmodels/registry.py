@@ -123,7 +123,7 @@ def input_kind(splits) -> str:
 
 def require_trainable(name: str) -> ModelSpec:
     """The spec of a model ``tfmodels.train.fit`` trains by name, else a clear error
-    naming the call that trains it (graph models, word vectors, seq2seq, ...)."""
+    naming the call that trains it (word vectors, seq2seq, the streaming char LM)."""
     from tfmodels.errors import TfmodelsError
 
     spec = get_spec(name)

@@ -214,9 +214,10 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int | None = None, batc
       model_or_name: a registry name (built for the dataset's input shape and
         classes inside the strategy scope), a zero-argument builder, or a
         ``keras.Model`` (single-device strategies only: its variables already exist).
-      data: a dataset name (see ``tfmodels.data.list_datasets``), the path of your own
-        data (a folder of images, a .csv file: :mod:`tfmodels.data.own`, read with
-        ``data_options``), or a ``Splits`` (``tfmodels.data.from_arrays``).
+      data: a dataset name (see ``tfmodels.data.list_datasets``; graph datasets too),
+        the path of your own data (a folder of images or of graphs, a .csv file:
+        :mod:`tfmodels.data.own`, read with ``data_options``), or a ``Splits``
+        (``tfmodels.data.from_arrays``; graphs: :mod:`tfmodels.data.graphs.splits`).
         An image folder read without ``image_size`` is resized to the named model's
         default input size.
       strategy: a name from ``tfmodels.train.STRATEGIES`` or a Strategy object.
