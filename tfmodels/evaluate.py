@@ -6,8 +6,9 @@
 
 Each task has its metrics: classification accuracy, per-class accuracy and the
 confusion matrix; regression MAE and RMSE; segmentation mean IoU; localization class
-accuracy and mean box IoU; link prediction and recommendation ROC AUC and average precision; autoencoders reconstruction MSE and MAE; language models
-loss (nats per token) and perplexity; metric learning recall@1. A task without an
+accuracy and mean box IoU; link prediction and recommendation ROC AUC and average
+precision; autoencoders reconstruction MSE and MAE; language models loss (nats per
+token) and perplexity; metric learning recall@1. A task without an
 evaluation here is a clear error, not a made-up 0.0.
 """
 import numpy as np
@@ -158,15 +159,12 @@ def evaluate_run(run_dir, data_dir=None) -> dict:
     results = {"run": str(run.path), "dataset": metrics.get("dataset"), "task": task, "evaluation": which,
                "test_examples": examples, "keras": score(which, x, y, out, config), "tflite": {}}
     if files:
-        from tfmodels_edge import EdgeError, EdgeModel
+        from tfmodels.convert.export import edge_outputs
+        from tfmodels_edge import EdgeError
 
         for mode, path in files.items():
             try:
-                edge = EdgeModel(path)
-                if isinstance(x, (list, tuple)):  # several inputs (a graph): by name, one call
-                    pred = next(iter(edge.run(**dict(zip(model.input_names, x))).values()))
-                else:
-                    pred = edge.predict(x)
+                pred = edge_outputs(path, x, model.input_names)
             except EdgeError as e:
                 raise TfmodelsError(f"{path}: {e}") from e
             if which == "localization":  # the device returns outputs in file order: name them

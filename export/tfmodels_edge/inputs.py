@@ -145,7 +145,13 @@ def embedded_file(content: bytes, name: str) -> bytes | None:
     return data[:MAX_EMBEDDED_BYTES]
 
 
-def parse_labels(text: str, where: str) -> list[str]:
+def parse_labels(text: str | bytes, where: str) -> list[str]:
+    """Class names, one per line, from a labels file's text (or its UTF-8 bytes)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(f"{where} is not UTF-8 ({e})") from None
     lines = text.splitlines()
     if not lines or any(not line.strip() for line in lines):
         raise InputError(f"{where} must hold one class name per line, none empty")

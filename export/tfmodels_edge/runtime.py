@@ -82,30 +82,28 @@ class EdgeModel:
     def labels(self) -> list[str] | None:
         """Class names: the ``labels.txt`` beside the model, else the one embedded in its
         TFLite metadata (tfmodels exports both for classifiers), else None."""
-        from .inputs import embedded_file, load_labels, parse_labels
+        from .inputs import load_labels, parse_labels
 
-        path = self.path.parent / "labels.txt"
-        if path.exists():
-            return load_labels(path)
-        data = embedded_file(self._content, "labels.txt")
-        if data is None:
-            return None
-        try:
-            return parse_labels(data.decode("utf-8"), f"{self.path} (embedded labels.txt)")
-        except UnicodeDecodeError as e:
-            raise InputError(f"{self.path}: the embedded labels.txt is not UTF-8 ({e})") from None
+        return self._beside_or_embedded("labels.txt", load_labels, parse_labels)
 
     @property
     def vocabulary(self) -> dict | None:
         """The text vocabulary: ``vocab.json`` beside the model, else the one embedded in
         its metadata (tfmodels exports both for text models), else None."""
-        from .inputs import embedded_file, load_vocab, parse_vocab
+        from .inputs import load_vocab, parse_vocab
 
-        path = self.path.parent / "vocab.json"
+        return self._beside_or_embedded("vocab.json", load_vocab, parse_vocab)
+
+    def _beside_or_embedded(self, name: str, load: Any, parse: Any) -> Any:
+        """``load`` the file ``name`` beside the model, else ``parse`` the bytes embedded in
+        its metadata, else None."""
+        from .inputs import embedded_file
+
+        path = self.path.parent / name
         if path.exists():
-            return load_vocab(path)
-        data = embedded_file(self._content, "vocab.json")
-        return None if data is None else parse_vocab(data, f"{self.path} (embedded vocab.json)")
+            return load(path)
+        data = embedded_file(self._content, name)
+        return None if data is None else parse(data, f"{self.path} (embedded {name})")
 
     @property
     def embedded_files(self) -> dict[str, int]:

@@ -380,10 +380,11 @@ print("ok")
 def test_embedded_labels_are_read_back_and_a_damaged_archive_is_one_clear_error(m, tmp_path):
     """Labels in the model's TFLite metadata (tfmodels.convert.metadata) come back without a
     labels.txt beside the file; a damaged archive after the flatbuffer is an InputError."""
-    from tfmodels.convert.metadata import associated_files, embed
+    from tfmodels.convert.metadata import embed
+    from tfmodels_edge.inputs import embedded_files
 
     data = embed(m["float"].read_bytes(), {"labels.txt": b"red\ngreen\nblue\n"}, model_name="blobs")
-    assert associated_files(data) == ["labels.txt"] and associated_files(m["float"].read_bytes()) == []
+    assert embedded_files(data) == {"labels.txt": 15} and embedded_files(m["float"].read_bytes()) == {}
     path = tmp_path / "with_labels.tflite"
     path.write_bytes(data)
     model = EdgeModel(path)

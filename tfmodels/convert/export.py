@@ -38,7 +38,9 @@ def _is_classifier(y, out) -> bool:
             and out.ndim == 2 and out.shape[1] > 1)
 
 
-def _edge_outputs(path: Path, x, names) -> np.ndarray:
+def edge_outputs(path: Path, x, names) -> np.ndarray:
+    """What the edge kit answers for ``x`` (an array, or a list in ``names`` order, one
+    call per example), as a device would run the file."""
     from tfmodels_edge import EdgeModel
 
     edge = EdgeModel(path)
@@ -208,7 +210,7 @@ def _export(model, out_dir: Path, origin, *, modes, representative, eval_data, i
         path.write_bytes(flatbuffer)
         entry = {"file": path.name, "bytes": len(flatbuffer)} | extra
         if keras_out is not None:
-            entry |= parity(keras_out, _edge_outputs(path, x_eval, names), y_eval, mode)
+            entry |= parity(keras_out, edge_outputs(path, x_eval, names), y_eval, mode)
         entry |= _device(path, latency_runs)
         report["modes"][mode] = entry
     if "float32" in report["modes"]:

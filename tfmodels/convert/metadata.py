@@ -74,10 +74,9 @@ def embed(flatbuffer: bytes, files: dict[str, bytes], *, model_name: str = "") -
         return flatbuffer
     model = schema.ModelT.InitFromPackedBuf(flatbuffer, 0)
     subgraph = model.subgraphs[0]
-    name = lambda i: (subgraph.tensors[i].name or b"").decode() if isinstance(  # noqa: E731
-        subgraph.tensors[i].name, bytes) else str(subgraph.tensors[i].name)
+    names = [t.name.decode() if isinstance(t.name, bytes) else (t.name or "") for t in subgraph.tensors]
     vocabulary = next((f for f in files if f != "labels.txt"), None)
-    meta = _metadata(model_name, [name(i) for i in subgraph.inputs], [name(i) for i in subgraph.outputs],
+    meta = _metadata(model_name, [names[i] for i in subgraph.inputs], [names[i] for i in subgraph.outputs],
                      "labels.txt" in files, vocabulary)
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(meta, np.uint8)
@@ -94,11 +93,3 @@ def embed(flatbuffer: bytes, files: dict[str, bytes], *, model_name: str = "") -
         for file, data in files.items():
             archive.writestr(file, data)
     return out.getvalue()
-
-
-def associated_files(data: bytes) -> list[str]:
-    """Names of the files embedded in a .tflite (empty without metadata)."""
-    try:
-        return zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except zipfile.BadZipFile:
-        return []

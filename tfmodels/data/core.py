@@ -162,13 +162,19 @@ def to_dataset(x, y=None, *, batch_size: int, shuffle: bool = False, seed: int =
         examples = len(tf.nest.flatten(x)[0])  # x may be a dict or tuple of inputs
         ds = ds.shuffle(examples, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return ds.with_options(in_memory_options())
+
+
+def in_memory_options(shard: str = "DATA") -> "tf.data.Options":
+    """Options of a pipeline over in-memory data: deterministic, sharded by ``shard``
+    (an ``AutoShardPolicy`` name), default rewrites off. As Keras does for arrays: the
+    rewrites would serialize the captured arrays with the pipeline graph at every
+    epoch's iterator, and there is nothing to fuse."""
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.experimental_distribute.auto_shard_policy = getattr(tf.data.experimental.AutoShardPolicy, shard)
     options.deterministic = True
-    # As Keras does for arrays: the rewrites would serialize the captured arrays with
-    # the pipeline graph at every epoch's iterator, and there is nothing to fuse.
     options.experimental_optimization.apply_default_optimizations = False
-    return ds.with_options(options)
+    return options
 
 
 def load(name: str, split: str = "train", *, batch_size: int = 32, data_dir=None,

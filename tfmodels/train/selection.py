@@ -12,8 +12,9 @@ import math
 
 from tfmodels._keras import keras, tf
 
-#: What ``fit(select=...)`` takes: None keeps the last epoch's weights.
-SELECT = (None, "val_accuracy", "val_auc", "val_loss")
+#: What ``fit(select=...)`` takes: "last" keeps the last epoch's weights, the others
+#: the best epoch's by that validation figure (what :class:`BestEpoch` monitors).
+SELECT = ("last", "val_accuracy", "val_auc", "val_loss")
 
 
 class BestEpoch(keras.callbacks.Callback):

@@ -249,8 +249,8 @@ def fit(model_or_name, data, *, strategy="auto", epochs: int | None = None, batc
     _check_arguments(epochs, batch_size, learning_rate, optimizer)
     if schedule not in SCHEDULES:
         raise UnknownNameError("schedule", schedule, SCHEDULES)
-    if select not in ("last", *SELECT[1:]):
-        raise UnknownNameError("select", select, ("last", *SELECT[1:]))
+    if select not in SELECT:
+        raise UnknownNameError("select", select, SELECT)
     strat = get_strategy(strategy)  # first: multi-worker setup must precede any TF op
     splits = data if isinstance(data, Splits) else load_splits(
         data, data_dir, **_data_options(model_or_name, data, data_options))

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from tfmodels._keras import tf
-from tfmodels.data.core import DatasetInfo, Splits
+from tfmodels.data.core import DatasetInfo, Splits, in_memory_options
 from tfmodels.data.graphs.core import INPUT_NAMES, GraphCollection, NodeSplit, batch_graphs
 from tfmodels.errors import DataError
 
@@ -29,12 +29,8 @@ UNLABELLED = -1  # the label of a node outside a split
 
 
 def _options() -> "tf.data.Options":
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-    # As for arrays (tfmodels.data.core.to_dataset): the rewrites would serialize the
-    # captured graph with the pipeline at every epoch's iterator, and there is nothing to fuse.
-    options.experimental_optimization.apply_default_optimizations = False
-    return options
+    """One graph (or merged batch) per step cannot be split over workers: no sharding."""
+    return in_memory_options(shard="OFF")
 
 
 @dataclasses.dataclass(frozen=True)
