@@ -119,9 +119,11 @@ def _predict(model: EdgeModel, args: argparse.Namespace) -> dict:
     labels_path = args.labels or model.path.parent / "labels.txt"
     labels = _inputs.load_labels(args.labels) if args.labels else model.labels
     if "top1" in result and labels is not None:
-        if len(labels) != np.shape(result["outputs"])[-1]:
+        outputs = result["outputs"]
+        classes = np.shape(next(iter(outputs.values())) if isinstance(outputs, dict) else outputs)[-1]
+        if len(labels) != classes:
             raise InputError(f"{labels_path} names {len(labels)} classes, the model outputs "
-                             f"{np.shape(result['outputs'])[-1]} (pass --labels for this model)")
+                             f"{classes} (pass --labels for this model)")
         result["top1_label"] = [labels[i] for i in result["top1"]]
     return result
 
@@ -131,16 +133,22 @@ def _predict_arrays(model: EdgeModel, args: argparse.Namespace) -> dict:
     if len(named) == 1 and not named[0][1]:
         outputs = model.predict(_inputs.load_array(args.input[0], model.input_details[0], args.max_pixels))
         outputs = outputs if isinstance(outputs, list) else [outputs]
-        result: dict = {"outputs": [o.tolist() for o in outputs]}
-        if len(outputs) == 1 and outputs[0].ndim == 2 and outputs[0].dtype.kind == "f":
-            result["top1"] = outputs[0].argmax(axis=1).tolist()
-        return result
+        return {"outputs": [o.tolist() for o in outputs]} | _top1(outputs)
     if not all(sep for _, sep, _ in named):
         raise ValueError("with several --input arguments, write each as NAME=X.npy")
     details = dict(zip(model.input_names, model.input_details))
     inputs = {name: _inputs.load_array(path, details.get(name, model.input_details[0]), args.max_pixels)
               for name, _, path in named}
-    return {"outputs": {name: value.tolist() for name, value in model.run(**inputs).items()}}
+    outputs = model.run(**inputs)
+    return {"outputs": {name: value.tolist() for name, value in outputs.items()}} | _top1(list(outputs.values()))
+
+
+def _top1(outputs: list) -> dict:
+    """``{"top1": [...]}`` when the model answers one row of class scores per example
+    (a classifier, or a graph model's nodes), else nothing."""
+    if len(outputs) == 1 and outputs[0].ndim == 2 and outputs[0].dtype.kind == "f" and outputs[0].shape[1] > 1:
+        return {"top1": outputs[0].argmax(axis=1).tolist()}
+    return {}
 
 
 def _predict_text(model: EdgeModel, args: argparse.Namespace) -> dict:
@@ -177,7 +185,12 @@ def _inspect(model: EdgeModel, args: argparse.Namespace) -> dict | str:
     if args.table:
         return format_device_report(report)
     return {"path": str(model.path), "quantized": model.is_quantized, "signatures": model.signatures,
-            "labels": model.labels, "embedded_files": model.embedded_files, "execution_order": model.ops(),
+            "labels": model.labels, "embedded_files": model.embedded_files,
+            "input_normalization": {name: {"mean": model.normalization[d["index"]][0].tolist(),
+                                           "std": model.normalization[d["index"]][1].tolist()}
+                                    for name, d in zip(model.input_names, model.input_details)
+                                    if d["index"] in model.normalization},
+            "execution_order": model.ops(),
             **report}
 
 

@@ -113,6 +113,47 @@ def check_tflite(data: bytes, max_memory_mb: float | None = None) -> list[str]:
     return opcodes
 
 
+METADATA_NAME, METADATA_IDENTIFIER = "TFLITE_METADATA", b"M001"
+NORMALIZATION_OPTIONS = 1  # metadata_schema.fbs ProcessUnitOptions
+
+
+def input_normalization(data: bytes) -> dict[int, tuple[list[float], list[float]]]:
+    """The ``NormalizationOptions`` of the inputs in a checked model's TFLite metadata:
+    input tensor index -> (mean, std), one value per feature (or one for all); a device
+    feeds ``(x - mean) / std``. Empty when the model has no metadata or no such option.
+    Schema: tensorflow_lite_support/metadata/metadata_schema.fbs.
+    """
+    r = _Reader(data)
+    model = r.table(r.u32(0), "Model table")
+    entry = next((m for m in r.tables(model, 6, "metadata") if r.string(m, 0, "metadata name") == METADATA_NAME), None)
+    buffers = r.tables(model, 4, "buffers")
+    index = None if entry is None else r.scalar(entry, 1, "I")
+    if index is None or index >= len(buffers):
+        return {}
+    start, length = r.vector(buffers[index], 0, 1, "metadata buffer")
+    if length < 8 or data[start + 4 : start + 8] != METADATA_IDENTIFIER:
+        return {}
+    m = _Reader(data[start : start + length])
+    meta = m.table(m.u32(0), "model metadata")
+    subgraphs = m.tables(meta, 3, "subgraph metadata")
+    if not subgraphs:
+        return {}
+    inputs = r.ints(r.tables(model, 2, "subgraphs")[0], 1, "subgraph inputs")
+    found = {}
+    for position, tensor in enumerate(m.tables(subgraphs[0], 2, "input tensor metadata")[: len(inputs)]):
+        for unit in m.tables(tensor, 4, "process units"):
+            options = m.table_field(unit, 1, "process unit options")
+            if m.scalar(unit, 0, "B") != NORMALIZATION_OPTIONS or options is None:
+                continue
+            mean, std = m.floats(options, 0, "normalization mean"), m.floats(options, 1, "normalization std")
+            if not mean or len(mean) != len(std) or not all(math.isfinite(v) for v in mean + std) \
+                    or min(std) <= 0:
+                raise InvalidModelError(f"corrupt model: input {position}'s normalization (mean {mean[:4]}, "
+                                        f"std {std[:4]}) needs as many finite means as positive stds")
+            found[inputs[position]] = (mean, std)
+    return found
+
+
 def _check_subgraph(r: _Reader, subgraph: tuple[int, int, int], n_opcodes: int, buffer_sizes: list[int]) -> int:
     """Check one subgraph; return the bytes of its non-constant tensors (its arena's bound)."""
     tensors = r.tables(subgraph, 0, "tensors")
@@ -226,6 +267,11 @@ class _Reader:
         """An int32 vector field as a list ([] when absent)."""
         start, length = self.vector(table, index, 4, what)
         return list(struct.unpack_from(f"<{length}i", self.data, start)) if length else []
+
+    def floats(self, table: tuple[int, int, int], index: int, what: str) -> list[float]:
+        """A float32 vector field as a list ([] when absent)."""
+        start, length = self.vector(table, index, 4, what)
+        return list(struct.unpack_from(f"<{length}f", self.data, start)) if length else []
 
     def tables(self, table: tuple[int, int, int], index: int, what: str) -> list[tuple[int, int, int]]:
         start, length = self.vector(table, index, 4, what)

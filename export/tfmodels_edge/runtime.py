@@ -3,7 +3,9 @@
 Inputs are checked against the model before they reach the interpreter, so a wrong shape
 or dtype is an InputError naming what was expected and what was given rather than a
 C++ error message. Quantized inputs take float values (quantized with the tensor's own
-scale/zero point); quantized outputs come back dequantized to float32.
+scale/zero point); quantized outputs come back dequantized to float32. An input whose
+TFLite metadata carries ``NormalizationOptions`` (a quantized table model exported by
+tfmodels) takes raw values too: they are standardized with its mean and std first.
 
 Non-finite inputs (NaN, ±inf) are refused unless ``allow_nonfinite=True``: an int8 model
 would quantize a NaN to some integer and answer with a confident class, a float model
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError, InvalidModelError
-from .modelfile import check_tflite, read_model
+from .modelfile import check_tflite, input_normalization, read_model
 
 QUANTIZED_DTYPES = (np.int8, np.uint8, np.int16)
 
@@ -55,6 +57,7 @@ class EdgeModel:
         self._lock = threading.Lock()
         self._runners: dict[str, Any] = {}
         self.input_names = self._input_names()
+        self.normalization = self._input_normalization()
 
     def _new_interpreter(self, num_threads: int) -> Any:
         try:
@@ -63,6 +66,21 @@ class EdgeModel:
         except (ValueError, RuntimeError) as e:
             raise InvalidModelError(f"{self.path}: the interpreter rejected the model: {e}") from None
         return interpreter
+
+    def _input_normalization(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Input tensor index -> (mean, std) from the file's metadata, checked against the
+        input's last dimension."""
+        try:
+            found = input_normalization(self._content)
+        except InvalidModelError as e:
+            raise InvalidModelError(f"{self.path}: {e}") from None
+        shapes = {d["index"]: d["shape"] for d in self.input_details}
+        for index, (mean, _) in found.items():
+            features = int(shapes[index][-1]) if index in shapes and len(shapes[index]) else -1
+            if len(mean) not in (1, features):
+                raise InvalidModelError(f"{self.path}: corrupt metadata: input normalization has {len(mean)} "
+                                        f"values for {features} features")
+        return {i: (np.asarray(m, np.float32), np.asarray(s, np.float32)) for i, (m, s) in found.items()}
 
     # -- description -----------------------------------------------------------------
 
@@ -207,7 +225,7 @@ class EdgeModel:
                 raise InputError(f"input {name!r} holds {bad} non-finite value(s) (NaN or inf) of {x.size}; "
                                  "the model cannot answer them meaningfully (allow_nonfinite=True, CLI "
                                  "--allow-nonfinite, runs them anyway)")
-        return _fit_input(detail, x, name)
+        return _fit_input(detail, x, name, self.normalization.get(detail["index"]))
 
     def _runner(self, signature: str | None) -> Any:
         names = self.signatures
@@ -295,8 +313,10 @@ def describe(detail: dict) -> str:
     return f"{shape} {np.dtype(detail['dtype']).name}"
 
 
-def _fit_input(detail: dict, x: Any, name: str) -> tuple[np.ndarray, int | None]:
-    """Check x against the input tensor and convert it to the tensor's dtype.
+def _fit_input(detail: dict, x: Any, name: str, normalization=None) -> tuple[np.ndarray, int | None]:
+    """Check x against the input tensor, standardize it with the model's ``(mean, std)``
+    if it has one (raw values in; values already of a quantized tensor's dtype are taken
+    as fed), and convert it to the tensor's dtype.
 
     Returns the array and, when it must be fed sample by sample (model batch fixed at 1,
     x holding N samples), N; otherwise None.
@@ -316,6 +336,10 @@ def _fit_input(detail: dict, x: Any, name: str) -> tuple[np.ndarray, int | None]
             batch = x.shape[0]
         else:
             raise InputError(expected)
+    if normalization is not None and x.dtype.kind in "biuf" and not (
+            x.dtype == np.dtype(detail["dtype"]) and _scale_zero(detail) is not None):
+        mean, std = normalization
+        x = ((x.astype(np.float64) - mean) / std).astype(np.float32)
     return _convert(detail, x, expected), batch
 
 

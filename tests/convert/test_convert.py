@@ -260,3 +260,37 @@ def test_subclassed_model_without_inputs_asks_for_a_signature():
 
     with pytest.raises(ConversionError, match="input_signature"):
         default_signature(Doubler())
+
+
+def test_standardization_travels_in_the_metadata_of_quantized_files(tmp_path):
+    """Columns on scales 1,000 apart: int8 quantizes the input with one scale, so the
+    quantized files take standardized values, the mean and std ride in the metadata, and
+    the edge kit applies them; damaged statistics are refused when the file is loaded."""
+    from tfmodels.convert import metadata
+    from tfmodels.models.mlp import mlp
+    from tfmodels_edge import EdgeModel, InvalidModelError
+
+    rng = np.random.default_rng(0)
+    scales = np.array([0.01, 1.0, 1000.0], np.float32)
+    x = (rng.standard_normal((600, 3)) * scales + 5 * scales).astype(np.float32)
+    y = (((x - 5 * scales) / scales) @ np.array([1.0, -1.0, 1.0]) > 0).astype(np.int64)
+    model = mlp(input_shape=(3,), num_classes=2, hidden_units=(16,), input_mean=x.mean(0), input_variance=x.var(0))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x[:500], y[:500], epochs=60, batch_size=32, verbose=0)
+    report = convert.export(model, tmp_path / "out", modes=("float32", "int8"), representative=x[:500],
+                            eval_data=(x[500:], y[500:]), latency_runs=1, layer_errors=False)
+    assert report["input_normalization"]["modes"] == ["int8"]
+    int8 = EdgeModel(tmp_path / "out" / "model_int8.tflite")
+    mean, std = int8.normalization[int8.input_details[0]["index"]]
+    np.testing.assert_allclose(mean, x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(std, x.std(0), rtol=1e-4)
+    assert EdgeModel(tmp_path / "out" / "model_float32.tflite").normalization == {}
+    # the smallest column decides a third of the answer: it survives quantization
+    assert report["modes"]["int8"]["accuracy"] >= report["modes"]["int8"]["keras_accuracy"] - 0.02
+
+    plain = (tmp_path / "out" / "model_float32.tflite").read_bytes()
+    for mean, std, why in (([1.0, 2.0, 3.0], [1.0, 0.0, 1.0], "positive"), ([1.0, 2.0], [1.0, 1.0], "features")):
+        bad = tmp_path / f"bad_{why}.tflite"
+        bad.write_bytes(metadata.embed(plain, {}, normalization={0: (mean, std)}))
+        with pytest.raises(InvalidModelError, match=why):
+            EdgeModel(bad)

@@ -106,8 +106,9 @@ def test_a_presplit_folder_keeps_its_split_and_every_image_model_accepts_a_folde
         check_compatible(name, splits)  # raises for a model that cannot take images
 
 
-def test_csv_tables_train_the_mlp_for_classes_and_for_numbers(tmp_path):
+def test_csv_tables_train_the_mlp_for_classes_and_for_numbers(tmp_path, capsys):
     from sklearn.datasets import load_diabetes, load_wine
+    from tfmodels_edge import EdgeModel
 
     load_wine(as_frame=True).frame.to_csv(tmp_path / "wine.csv", index=False)
     load_diabetes(as_frame=True, scaled=False).frame.to_csv(tmp_path / "diabetes.csv", index=False)
@@ -116,6 +117,24 @@ def test_csv_tables_train_the_mlp_for_classes_and_for_numbers(tmp_path):
                                "--epochs", "30", "--out", str(out)])
     assert code == 0, err
     assert RunDir(out).metrics()["test_accuracy"] >= 0.9  # raw features: standardised in the model
+    # int8 quantizes an input with one scale: wine's columns (0.1 to 1,680) need standardizing
+    # first, so the int8 file takes standardized values and carries the statistics in its
+    # metadata; the edge kit applies them to the raw values a user gives
+    code, _, err = in_process(["export", str(out), "--quant", "float32,int8"])
+    assert code == 0, err
+    x_test, y_test = RunDir(out).load_data().test
+    keras_classes = tfmodels.train.load(out).predict(x_test, verbose=0).argmax(1)
+    int8, float32 = EdgeModel(out / "tflite" / "model_int8.tflite"), EdgeModel(out / "tflite" / "model_float32.tflite")
+    mean, std = int8.normalization[int8.input_details[0]["index"]]
+    np.testing.assert_allclose(mean, x_test.mean(0), rtol=0.3)  # the training split's statistics
+    assert float32.normalization == {} and std.shape == (x_test.shape[1],)
+    assert np.mean(int8.predict(x_test).argmax(1) == keras_classes) >= 0.94
+    assert np.mean(int8.predict(x_test).argmax(1) == y_test) >= 0.9
+    np.save(tmp_path / "row.npy", x_test[:1])
+    answer = _edge(capsys, "predict", str(out / "tflite" / "model_int8.tflite"), "--input", str(tmp_path / "row.npy"))
+    assert answer["top1"] == [int(keras_classes[0])]
+    shown = _edge(capsys, "inspect", str(out / "tflite" / "model_int8.tflite"), "--runs", "0")["input_normalization"]
+    np.testing.assert_allclose(next(iter(shown.values()))["std"], std, rtol=1e-6)
     splits = load_splits(str(tmp_path / "diabetes.csv"), target="target")  # 442 rows: a small MLP
     assert splits.info.task == "regression" and splits.train[1].shape[1] == 1
     result = tfmodels.train.fit("mlp", splits, epochs=100, model_kwargs={"hidden_units": (32,)}, verbose=0)

@@ -311,8 +311,15 @@ def test_cli_predict_benchmark_inspect_print_json(m):
     a, b = m["tmp"] / "a.npy", m["tmp"] / "b.npy"
     np.save(a, np.ones((2, 4), np.float32))
     np.save(b, np.ones((2, 3), np.float32))
-    outputs = json.loads(_cli("predict", m["two_inputs"], "--input", f"a={a}", "--input", f"b={b}").stdout)["outputs"]
-    np.testing.assert_allclose(outputs["out"], m["two"].predict([np.ones((2, 4)), np.ones((2, 3))], verbose=0), atol=1e-5)
+    labels = m["tmp"] / "two_labels.txt"
+    labels.write_text("left\nright\n")
+    answer = json.loads(_cli("predict", m["two_inputs"], "--input", f"a={a}", "--input", f"b={b}",
+                             "--labels", labels).stdout)
+    expected = m["two"].predict([np.ones((2, 4)), np.ones((2, 3))], verbose=0)
+    np.testing.assert_allclose(answer["outputs"]["out"], expected, atol=1e-5)
+    # several inputs (a graph model's arrays) still name the class of each row
+    assert answer["top1"] == expected.argmax(1).tolist()
+    assert answer["top1_label"] == [["left", "right"][i] for i in expected.argmax(1)]
 
 
 def test_cli_errors_are_one_line_and_exit_2(m, tmp_path):

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import tfmodels
@@ -85,3 +86,20 @@ def test_every_model_has_a_registered_default_dataset_or_names_its_call():
             assert "tfmodels." in spec.trained_with
         else:
             assert spec.default_data in datasets, spec.name
+
+
+def test_fit_takes_the_registered_setup_for_what_it_is_not_given(tmp_path):
+    """`tfmodels train vgg` with no flag trains as the USPS benchmark did; a flag wins."""
+    from tfmodels.data import from_arrays
+    from tfmodels.registry import get_spec
+    from tfmodels.rundir import RunDir
+    from tfmodels.train import fit
+
+    assert get_spec("vgg").training == {"epochs": 80, "batch_size": 64, "learning_rate": 2e-3, "schedule": "cosine"}
+    assert get_spec("vit").training["epochs"] == 100 and get_spec("mlp_mixer").training["epochs"] == 150
+    rng = np.random.default_rng(0)
+    splits = from_arrays(rng.uniform(size=(60, 16, 16, 1)).astype("float32"), rng.integers(0, 3, 60))
+    fit("resnet", splits, epochs=1, out_dir=tmp_path / "run", model_kwargs={"depth": 8}, verbose=0)
+    config = RunDir(tmp_path / "run").config()
+    assert (config["epochs"], config["batch_size"], config["learning_rate"], config["schedule"]) == (
+        1, 64, 2e-3, "cosine")

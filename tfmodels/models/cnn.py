@@ -11,7 +11,13 @@ from tfmodels.registry import register
 layers = keras.layers
 
 
-@register(family="cnn", default_data="digits", edge_ready=True)
+def usps_setup(epochs: int) -> dict:
+    """The training setup that meets USPS's published error (BENCHMARKS.md: VGG 2.29%
+    against 2.5% for humans): Adam at 2e-3 decayed by cosine, batches of 64."""
+    return {"epochs": epochs, "batch_size": 64, "learning_rate": 2e-3, "schedule": "cosine"}
+
+
+@register(family="cnn", default_data="digits", edge_ready=True, training=usps_setup(40))
 def seed_cnn(
     *,
     input_shape=(28, 28, 1),
@@ -53,7 +59,8 @@ def _head(x, kw, **extra):
     return classifier_head(x, **{k: kw[k] for k in HEAD_ARGS}, **extra)
 
 
-@register(family="cnn", default_data="digits", edge_ready=True)  # 28x28: USPS is under its 20x20
+# 28x28: USPS is under its 20x20
+@register(family="cnn", default_data="digits", edge_ready=True, training=usps_setup(40))
 def lenet5(*, input_shape=(32, 32, 1), num_classes=10, include_top=True, pooling=None,
            dropout=0.0, classifier_activation="softmax", activation="tanh", augment=None,
            name="lenet5"):
@@ -79,7 +86,7 @@ def lenet5(*, input_shape=(32, 32, 1), num_classes=10, include_top=True, pooling
     return keras.Model(inputs, _head(x, kw), name=name)
 
 
-@register(family="cnn", default_data="usps", edge_ready=True)
+@register(family="cnn", default_data="usps", edge_ready=True, training=usps_setup(40))
 def alexnet_small(*, input_shape=(32, 32, 3), num_classes=10, include_top=True, pooling=None,
                   dropout=0.5, classifier_activation="softmax", width=64, dense_units=512,
                   augment=None, name="alexnet_small"):
@@ -107,7 +114,7 @@ VGG_CONFIGS = {  # convolutions per stage (Simonyan & Zisserman 2015, table 1)
 }
 
 
-@register(family="cnn", default_data="usps", edge_ready=True)
+@register(family="cnn", default_data="usps", edge_ready=True, training=usps_setup(80))
 def vgg(*, input_shape=(32, 32, 3), num_classes=10, include_top=True, pooling=None,
         dropout=0.5, classifier_activation="softmax", convs_per_stage=(2, 2, 2),
         filters=(32, 64, 128), dense_units=(256,), augment=None, name="vgg"):
@@ -135,7 +142,7 @@ INCEPTION_SMALL = (((32, 48, 64, 8, 16, 16), (64, 64, 96, 16, 48, 32)),
                    ((96, 48, 104, 8, 24, 32), (80, 56, 112, 12, 32, 32)))
 
 
-@register(family="cnn", default_data="usps", edge_ready=True)
+@register(family="cnn", default_data="usps", edge_ready=True, training=usps_setup(30))
 def inception(*, input_shape=(32, 32, 3), num_classes=10, include_top=True, pooling="avg",
               dropout=0.2, classifier_activation="softmax", stem_filters=64,
               stages=INCEPTION_SMALL, augment=None, name="inception"):
@@ -168,7 +175,7 @@ RESNET_DEPTHS = {
 }
 
 
-@register(family="cnn", default_data="usps", edge_ready=True)
+@register(family="cnn", default_data="usps", edge_ready=True, training=usps_setup(40))
 def resnet(*, input_shape=(32, 32, 3), num_classes=10, include_top=True, pooling="avg",
            dropout=0.0, classifier_activation="softmax", depth=8, block=None, blocks=None,
            filters=None, stem="auto", augment=None, name=None):
@@ -214,7 +221,7 @@ MOBILENET_V2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2
 
 
 @register(family="cnn", default_data="usps", edge_ready=True,
-          default_kwargs={"stem_strides": 1})  # USPS' 16x16 after the stem's stride 2 would be too small
+          default_kwargs={"stem_strides": 1}, training=usps_setup(30))  # USPS' 16x16 after the stem's stride 2 would be too small
 def mobilenet_v2(*, input_shape=(224, 224, 3), num_classes=10, include_top=True,
                  pooling="avg", dropout=0.0, classifier_activation="softmax", alpha=1.0,
                  stem_strides=2, blocks=MOBILENET_V2_BLOCKS, augment=None, name=None):
@@ -245,7 +252,7 @@ def mobilenet_v2(*, input_shape=(224, 224, 3), num_classes=10, include_top=True,
 
 
 @register(family="cnn", default_data="usps", edge_ready=True, inputs=(
-    "images", "series of feature vectors", "token-id sequences"))
+    "images", "series of feature vectors", "token-id sequences"), training=usps_setup(40))
 def conv1d(*, input_shape=(16, 16), num_classes=10, include_top=True, pooling=None,
            dropout=0.5, classifier_activation="softmax", vocab_size=None, embed_dim=64,
            kernel_sizes=(3, 4, 5), filters=64, name="conv1d"):

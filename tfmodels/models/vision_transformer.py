@@ -46,7 +46,13 @@ def _pool(x, pooling, include_top):
     return x
 
 
-@register(family="transformer", default_data="usps", edge_ready=True)
+# Adam at 1e-3 decayed by cosine, batches of 64: 40 epochs gave ViT 0.934 and Mixer 0.940
+# on USPS (2026-12-02), a trial of the Mixer at 100 epochs 0.948, so both train longer,
+# the cheaper Mixer the longest
+USPS_SETUP = {"batch_size": 64, "learning_rate": 1e-3, "schedule": "cosine"}
+
+
+@register(family="transformer", default_data="usps", edge_ready=True, training=USPS_SETUP | {"epochs": 100})
 def vit(
     *,
     input_shape=(16, 16, 1),
@@ -87,7 +93,7 @@ def vit(
     return keras.Model(inputs, outputs, name=name)
 
 
-@register(family="transformer", default_data="usps", edge_ready=True)
+@register(family="transformer", default_data="usps", edge_ready=True, training=USPS_SETUP | {"epochs": 150})
 def mlp_mixer(
     *,
     input_shape=(16, 16, 1),
