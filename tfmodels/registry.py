@@ -28,6 +28,8 @@ class ModelSpec:
     #: Its paper's training setup, what ``train.fit`` uses for arguments not given
     #: (``epochs``, ``batch_size``, ``learning_rate``, ``schedule``, ``select``).
     training: dict = dataclasses.field(default_factory=dict)
+    #: Layers an int8 export keeps in float (absolute levels no calibrated range holds).
+    float_layers: tuple = ()
 
     def as_dict(self) -> dict:
         return {
@@ -37,6 +39,7 @@ class ModelSpec:
             "default_data": self.default_data,
             "edge_ready": self.edge_ready,
             "training": self.training,
+            "float_layers": list(self.float_layers),
         }
 
 
@@ -44,7 +47,7 @@ _REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register(name=None, *, family, description=None, default_data=None, edge_ready=False,
-             default_kwargs=None, trained_with=None, inputs=(), tasks=(), training=None):
+             default_kwargs=None, trained_with=None, inputs=(), tasks=(), training=None, float_layers=()):
     """Decorator that adds a builder to the registry under ``name`` (default: its own).
 
     The description defaults to the first line of the builder's docstring.
@@ -54,7 +57,8 @@ def register(name=None, *, family, description=None, default_data=None, edge_rea
     ``tasks``: what else it trains on beyond its default dataset's kind (e.g. the MLP:
     feature vectors for regression too); see :func:`check_compatible`. ``training``: the
     paper's setup (epochs, batch size, learning rate, schedule, model selection on
-    validation) that ``tfmodels train NAME`` uses unless told otherwise.
+    validation) that ``tfmodels train NAME`` uses unless told otherwise. ``float_layers``:
+    layer names that an int8 export keeps in float (float inputs and outputs then).
     """
 
     def wrap(fn):
@@ -64,7 +68,7 @@ def register(name=None, *, family, description=None, default_data=None, edge_rea
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
         _REGISTRY[key] = ModelSpec(key, family, doc, fn, default_data, edge_ready,
                                    dict(default_kwargs or {}), trained_with, tuple(inputs), tuple(tasks),
-                                   dict(training or {}))
+                                   dict(training or {}), tuple(float_layers))
         return fn
 
     return wrap

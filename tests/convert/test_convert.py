@@ -294,3 +294,18 @@ def test_standardization_travels_in_the_metadata_of_quantized_files(tmp_path):
         bad.write_bytes(metadata.embed(plain, {}, normalization={0: (mean, std)}))
         with pytest.raises(InvalidModelError, match=why):
             EdgeModel(bad)
+
+
+def test_the_report_counts_inputs_beyond_the_calibrated_range(tmp_path):
+    """An int8 input saturates at the range seen in calibration: a held-out input past it
+    (a trending series' later levels) is counted and named in the printed report."""
+    inputs = keras.Input((4,), name="x")
+    model = keras.Model(inputs, keras.layers.Dense(1, name="y")(inputs))
+    rng = np.random.default_rng(0)
+    train_x = rng.uniform(0, 1, (200, 4)).astype(np.float32)
+    held = np.concatenate([rng.uniform(0, 1, (50, 4)), rng.uniform(2, 3, (50, 4))]).astype(np.float32)
+    report = convert.export(model, tmp_path / "out", modes=("float32", "int8"), representative=train_x,
+                            eval_data=(held, None), latency_runs=1, layer_errors=False)
+    assert report["modes"]["int8"]["inputs_outside_range"] == pytest.approx(0.5, abs=0.05)
+    assert "inputs_outside_range" not in report["modes"]["float32"]
+    assert "50% of the held-out inputs lie outside" in convert.format_report(report)

@@ -157,6 +157,17 @@ def test_a_csv_series_trains_the_forecaster_in_time_order(tmp_path):
     assert code == 0, err
     naive = float(np.abs(splits.test[1][:, 0] - splits.test[0][:, -1, 0]).mean())  # last value
     assert RunDir(out).metrics()["test_mae"] < naive
+    # the test years lie above every training level: int8 keeps the level path in float
+    # (an int8 input would saturate at the training maximum), the recurrent part in int8
+    code, report, err = in_process(["export", str(out), "--quant", "int8"])
+    assert code == 0, err
+    entry = json.loads((out / "tflite" / "export_report.json").read_text())["modes"]["int8"]
+    assert set(entry["float_layers"]) == {"last", "minus_last", "last_level", "forecast"}
+    assert "FULLY_CONNECTED" in [o["op"] for o in entry["ops"]] and entry["inputs"][0]["dtype"] == "float32"
+    code, text, err = in_process(["eval", str(out)])
+    assert code == 0, err
+    result = json.loads(text)
+    assert result["tflite"]["int8"]["mae"] <= 1.1 * result["keras"]["mae"] < naive
 
 
 def test_text_from_a_tsv_trains_and_the_device_reads_text(data_dir, tmp_path, capsys):

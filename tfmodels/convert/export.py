@@ -13,6 +13,7 @@ also holds the per-layer int8 error and names the layer that loses most
 (:mod:`tfmodels.convert.quantize`).
 """
 import json
+import math
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +54,17 @@ def edge_outputs(path: Path, x, names) -> np.ndarray:
     return np.concatenate(rows)
 
 
+def _float_layers(name: str) -> tuple:
+    """The layers the registered model ``name`` keeps in float in int8 (``ModelSpec.float_layers``)."""
+    from tfmodels.registry import get_spec
+    from tfmodels.errors import UnknownNameError
+
+    try:
+        return get_spec(name).float_layers
+    except UnknownNameError:
+        return ()
+
+
 def standardization_outside(model):
     """``(model, mean, std)``: ``model`` without the Normalization layer its one input
     meets first (after flattening), and that layer's per-feature statistics; None when
@@ -75,6 +87,29 @@ def standardization_outside(model):
     inner = keras.models.clone_model(
         model, clone_function=lambda layer: keras.layers.Identity(name=layer.name) if layer is first else layer)
     return inner, mean, std
+
+
+def outside_input_range(path: Path, x) -> float | None:
+    """The fraction of the examples in ``x`` holding a value that the file's quantized
+    input cannot represent (it saturates at the range calibrated on training inputs: a
+    series that trends past its training levels is answered as if at the edge); None for
+    a float input or several inputs."""
+    from tfmodels_edge import EdgeModel
+
+    edge = EdgeModel(path)
+    if isinstance(x, (list, tuple)) or len(edge.input_details) != 1:
+        return None
+    detail = edge.input_details[0]
+    scale, zero = detail["quantization"]
+    if not scale or np.dtype(detail["dtype"]).kind not in "iu":
+        return None
+    info = np.iinfo(detail["dtype"])
+    x = np.asarray(x, np.float64)
+    if (stats := edge.normalization.get(detail["index"])) is not None:
+        x = (x.reshape(len(x), -1) - stats[0]) / stats[1]
+    flat = x.reshape(len(x), -1)
+    low, high = (info.min - zero - 0.5) * scale, (info.max - zero + 0.5) * scale
+    return float(np.mean(((flat < low) | (flat > high)).any(axis=1)))
 
 
 def _device(path: Path, runs: int) -> dict:
@@ -225,9 +260,15 @@ def _export(model, out_dir: Path, origin, *, modes, representative, eval_data, i
     if calibrated and layer_errors and representative is not None:
         errors = quantize.layer_errors(q_model, q_representative, **q_kwargs)
         report["quantization_error"] = quantize.errors_summary(errors) | {"per_layer": errors}
+    float_layers = _float_layers(model.name)
     for mode in modes:
         extra, mode_normalization = {}, normalization if mode in CALIBRATED else {}
-        if mode == "selective":
+        if mode == "int8" and float_layers and q_representative is not None:  # int8 around a float path
+            flatbuffer, info = quantize.selective(q_model, representative=q_representative, threshold=math.inf,
+                                                  errors=errors, keep_float=float_layers, **q_kwargs)
+            extra = {"float_layers": sorted({n if n != "<model output>" else model.output_names[0]
+                                             for n in info["float_layers"]})}
+        elif mode == "selective":
             threshold = quantize.SELECTIVE_THRESHOLD if selective_threshold is None else selective_threshold
             if representative is None:
                 raise ConversionError("selective conversion needs representative inputs from the training split")
@@ -244,6 +285,8 @@ def _export(model, out_dir: Path, origin, *, modes, representative, eval_data, i
         entry = {"file": path.name, "bytes": len(flatbuffer)} | extra
         if keras_out is not None:
             entry |= parity(keras_out, edge_outputs(path, x_eval, names), y_eval, mode)
+            if (outside := outside_input_range(path, x_eval)) is not None:
+                entry["inputs_outside_range"] = outside
         entry |= _device(path, latency_runs)
         report["modes"][mode] = entry
     if "float32" in report["modes"]:

@@ -119,9 +119,10 @@ def errors_summary(errors: list[dict], top: int = 3) -> dict:
 
 def selective(model, *, representative, threshold: float = SELECTIVE_THRESHOLD,
               max_float_layers: int | None = None, samples: int = 100, representative_samples: int = 500,
-              input_signature=None, allow_flex: bool = False, errors: list[dict] | None = None
-              ) -> tuple[bytes, dict]:
-    """int8 everywhere except the layers whose rmse/scale exceeds ``threshold``.
+              input_signature=None, allow_flex: bool = False, errors: list[dict] | None = None,
+              keep_float=()) -> tuple[bytes, dict]:
+    """int8 everywhere except the layers whose rmse/scale exceeds ``threshold`` and the
+    layers named in ``keep_float``.
 
     Those ops (at most ``max_float_layers`` of the worst, if given) are denylisted and
     run in float between DEQUANTIZE/QUANTIZE pairs. Inputs and outputs stay float32, so
@@ -136,6 +137,8 @@ def selective(model, *, representative, threshold: float = SELECTIVE_THRESHOLD,
     over = sorted((r for r in errors if r["rmse_over_scale"] > threshold), key=lambda r: -r["rmse_over_scale"])
     if max_float_layers is not None:
         over = over[:max_float_layers]
+    keep = set(keep_float) | ({"<model output>"} if set(keep_float) & set(model.output_names) else set())
+    over += [r for r in errors if r["layer"] in keep and r not in over]
     if errors and len(over) == len(errors):
         raise ConversionError(f"every layer of {model.name!r} exceeds rmse/scale {threshold}: nothing would "
                               "stay int8; raise the threshold, cap max_float_layers, or use float16")

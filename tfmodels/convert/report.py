@@ -43,8 +43,12 @@ def format_report(report: dict) -> str:
         if "accuracy_delta" in e:
             lines.append(f"  accuracy {e['accuracy']:.4f} (Keras {e['keras_accuracy']:.4f}, "
                          f"delta {e['accuracy_delta']:+.4f})")
+        if e.get("inputs_outside_range"):
+            lines.append(f"  {e['inputs_outside_range']:.0%} of the held-out inputs lie outside the input range "
+                         "calibrated on the training split and saturate there: prefer float16 or dynamic")
         if e.get("float_layers") is not None:
-            lines.append(f"  kept in float (rmse/scale > {e['threshold']}): {e['float_layers'] or 'none'}")
+            why = f"rmse/scale > {e['threshold']}" if "threshold" in e else "the model's level path"
+            lines.append(f"  kept in float ({why}): {e['float_layers'] or 'none'}")
     q = report.get("quantization_error")
     if q and q.get("worst"):
         lines.append(f"\nint8 error per layer ({q['metric']}); worst: {q['worst_layer']} "

@@ -129,7 +129,28 @@ for _fn in (simple_rnn, lstm, gru):
     _fn.__doc__ += _DOC_ARGS
 
 
-@register(family="rnn", default_data="co2", edge_ready=True)
+@keras.utils.register_keras_serializable(package="tfmodels")
+class LastStep(layers.Layer):
+    """The last step of sequences ``[B, T, C]``: ``[B, 1, C]`` with ``keepdims``, else
+    ``[B, C]``; only the first ``channels`` features when given."""
+
+    def __init__(self, channels: int | None = None, keepdims: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.channels, self.keepdims = channels, keepdims
+
+    def call(self, x):
+        x = x[:, -1:] if self.keepdims else x[:, -1]
+        return x if self.channels is None else x[..., : self.channels]
+
+    def get_config(self):
+        return super().get_config() | {"channels": self.channels, "keepdims": self.keepdims}
+
+
+# The forecaster's level path (the window's last value, taken off and added back) holds
+# absolute values that drift past any range calibrated on the training split (CO2 rises
+# out of it): an int8 export keeps those layers in float, the recurrent part in int8.
+@register(family="rnn", default_data="co2", edge_ready=True,
+          float_layers=("last", "minus_last", "last_level", "forecast"))
 def rnn_forecaster(*, input_shape=(24, 1), cell="lstm", units=32, num_layers=1, dropout=0.0,
                    scale=1.0, outputs=1, batch_size=None, unroll=None, name="rnn_forecaster"):
     """One-step forecaster: predicts the change from the window's last value.
@@ -142,11 +163,11 @@ def rnn_forecaster(*, input_shape=(24, 1), cell="lstm", units=32, num_layers=1, 
     4,385 parameters at the default size.
     """
     inputs = keras.Input(shape=input_shape, batch_size=batch_size, name="inputs")
-    last = inputs[:, -1:, :]
+    last = LastStep(keepdims=True, name="last")(inputs)
     x = layers.Rescaling(1.0 / scale, name="scale_in")(layers.Subtract(name="minus_last")([inputs, last]))
     x = recurrent_stack(x, cell=cell, units=units, num_layers=num_layers, dropout=dropout, unroll=unroll)
     delta = layers.Rescaling(scale, name="scale_out")(layers.Dense(outputs, name="delta")(x))
-    y = layers.Add(name="forecast")([inputs[:, -1, :outputs], delta])
+    y = layers.Add(name="forecast")([LastStep(outputs, name="last_level")(inputs), delta])
     return keras.Model(inputs, y, name=name)
 
 
