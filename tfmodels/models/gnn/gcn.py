@@ -21,7 +21,10 @@ class SparseDropoutDense(layers.Layer):
     """``dropout(X) @ W`` for node features ``X [1, N, F]``, sparse or dense -> ``[1, N, units]``.
 
     With a ``tf.SparseTensor`` (bag-of-words features are ~99% zeros) dropout touches
-    only the stored values and the product is a sparse-dense matmul.
+    only the stored values and the product is a sparse-dense matmul. Dense features
+    take the same path in training (dropping a zero changes nothing, and one random
+    number per stored value instead of per entry is most of a Cora step: 50 ms of 60
+    measured on 2 cores); inference stays one dense matmul, what a device runs.
     """
 
     def __init__(self, units: int, rate: float = 0.0, kernel_regularizer=None, **kwargs):
@@ -34,6 +37,8 @@ class SparseDropoutDense(layers.Layer):
                                       initializer="glorot_uniform", regularizer=self.kernel_regularizer)
 
     def call(self, x, training=None):
+        if training and self.rate and not isinstance(x, tf.SparseTensor):
+            x = tf.sparse.from_dense(x)
         if isinstance(x, tf.SparseTensor):
             n = x.dense_shape[1]
             x = tf.sparse.reshape(x, tf.stack([n, x.dense_shape[2]]))
@@ -41,8 +46,6 @@ class SparseDropoutDense(layers.Layer):
                 keep = tf.random.uniform(tf.shape(x.values)) >= self.rate
                 x = tf.SparseTensor(x.indices, tf.where(keep, x.values / (1 - self.rate), 0.0), x.dense_shape)
             return tf.sparse.sparse_dense_matmul(x, self.kernel)[None]
-        if training and self.rate:
-            x = tf.nn.dropout(x, self.rate)
         return tf.matmul(x, self.kernel)
 
     def get_config(self):
