@@ -33,7 +33,7 @@ from tfmodels.registry import get_spec
 
 GPT = dict(n_layer=4, n_head=4, n_embd=128, block_size=64, dropout=0.0)
 GPT_TRAIN = dict(iters=2000, batch_size=12, learning_rate=1e-3, min_lr=1e-4, warmup=100,
-                 weight_decay=0.1, beta_2=0.99, grad_clip=1.0)
+                 weight_decay=0.1, beta_2=0.99, grad_clip=1.0, jit_compile=True)
 SENTIMENT = dict(epochs=30, batch_size=32, learning_rate=5e-4,
                  model=dict(num_layers=1, num_heads=4, dim=64, mlp_dim=128, dropout=0.3, pooling="mean"))
 # 20 epochs (10 until 2026-12-01, when the rnn benchmark's LSTM used all 10 of its epochs);
@@ -85,7 +85,7 @@ def train_gpt(data_dir, cfg=GPT_TRAIN, seed=0):
     opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])  # 2-D weights only, as nanoGPT
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
-    @tf.function
+    @tf.function(jit_compile=cfg["jit_compile"])  # XLA: 84 against 114 ms per step (2 cores, 2026-12-03)
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
@@ -110,11 +110,39 @@ def train_gpt(data_dir, cfg=GPT_TRAIN, seed=0):
     }
 
 
+def torch_gpt(data_dir, cfg=GPT_TRAIN, n=200) -> dict:
+    """The same GPT, setup and batches in PyTorch (benchmarks/_gpt_torch.py, nanoGPT's
+    layout), in its own virtualenv; ``{"torch_unavailable": why}`` where torch cannot be
+    installed."""
+    import json
+    import subprocess
+
+    from benchmarks._torch_env import TorchUnavailable, python
+
+    try:
+        exe = python()
+    except TorchUnavailable as e:
+        return {"torch_unavailable": str(e)}
+    train_ids, val_ids, vocab = text.char_corpus(data_dir)
+    vx, vy = text.char_windows(val_ids, GPT["block_size"])
+    with tempfile.TemporaryDirectory() as tmp:
+        np.savez(Path(tmp) / "data.npz", train_ids=train_ids, val_x=vx, val_y=vy, prompt=vocab.encode("ROMEO:\n"))
+        config = {**GPT, **cfg, "vocab_size": vocab.size, "generate_tokens": n}
+        (Path(tmp) / "config.json").write_text(json.dumps(config))
+        done = subprocess.run([str(exe), str(Path(__file__).parent / "_gpt_torch.py"), str(Path(tmp) / "data.npz"),
+                               str(Path(tmp) / "config.json")], capture_output=True, text=True, check=True)
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"torch_gpt_train_tokens_per_s": r["train_tokens_per_s"], "torch_gpt_val_loss": r["val_loss"],
+            "torch_gpt_generate_tokens_per_s": r["generate_tokens_per_s"], "torch_gpt": r}
+
+
 def gpt_generation(model, vocab, n=200):
     prompt = vocab.encode("ROMEO:\n")
     out = {}
     for use_cache in (True, False):
-        model.generate(prompt, 5, top_k=10, use_cache=use_cache)  # trace first
+        # a first run traces and compiles every window length the timed run meets (XLA
+        # compiles once per shape: ~1 s each, which a 200-token run would otherwise pay)
+        model.generate(prompt, n, top_k=10, use_cache=use_cache)
         start = time.perf_counter()
         ids = model.generate(prompt, n, temperature=1.0, top_k=10, seed=0, use_cache=use_cache)
         out[f"gpt_generate_tokens_per_s_{'kv_cache' if use_cache else 'no_cache'}"] = n / (time.perf_counter() - start)
@@ -286,7 +314,12 @@ def run(data_dir) -> dict:
     with tempfile.TemporaryDirectory() as workdir:
         if want("gpt"):
             model, vocab, r = train_gpt(data_dir)
-            results |= r | gpt_generation(model, vocab)
+            results |= r | gpt_generation(model, vocab) | torch_gpt(data_dir)
+            results["gpt_kv_cache_speedup"] = (results["gpt_generate_tokens_per_s_kv_cache"]
+                                               / results["gpt_generate_tokens_per_s_no_cache"])
+            if "torch_gpt_train_tokens_per_s" in results:
+                results["gpt_vs_torch_train_ratio"] = (results["gpt_train_tokens_per_s"]
+                                                       / results["torch_gpt_train_tokens_per_s"])
             r, b = gpt_edge(model, vocab, workdir)
             results |= r
             builtin |= b
