@@ -57,7 +57,10 @@ class GPT(keras.Model):
         self.blocks = [TransformerBlock(n_head, 4 * n_embd, dropout, "pre", causal=True,
                                         use_bias=bias, name=f"h{i}") for i in range(n_layer)]
         self.ln_f = layers.LayerNormalization(epsilon=1e-5, name="ln_f")
-        self._fns = None
+        # the compiled decoding functions, keyed by tuples: kept out of Keras' attribute
+        # tracking, which would make the model unsaveable (and its TFLite conversion lose
+        # its signatures) once generate() had run
+        object.__setattr__(self, "_fns", {})
 
     def call(self, tokens, training=None):
         if tokens.shape[1] is not None and tokens.shape[1] > self.config.block_size:
@@ -141,8 +144,6 @@ class GPT(keras.Model):
 
     def _fn(self, kind, *static):
         """The compiled function ``kind`` for the static arguments (traced once each)."""
-        if self._fns is None:
-            self._fns = {}
         key = (kind, *static)
         if key not in self._fns:
             make = {"prefill": self._prefill, "forward": self._forward,
