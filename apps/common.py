@@ -77,7 +77,7 @@ def timed(fn, *args):
 def epoch_progress(progress, epochs: int, start: float = 0.0, share: float = 1.0, label: str = ""):
     """A Keras callback that moves ``progress(fraction, text)`` after every epoch; the
     run covers ``share`` of the bar from ``start`` (several runs can share one bar)."""
-    from tfmodels._keras import keras
+    from tfmodels import keras
 
     class EpochProgress(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

@@ -122,7 +122,7 @@ def prebuild(zoo, data_dir, *, quick: bool = False) -> list[dict]:
     """Build every missing model into ``zoo``; one row per model (name, page, status, seconds)."""
     import tfmodels.zoo
     from common import build_artifact, epoch_progress, is_built
-    from tfmodels._keras import tf
+    import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # retracing warnings would break the bars' lines
     zoo, data_dir = Path(zoo), Path(data_dir)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from charts import principal_axes
 from common import data_dir, demo_artifact, epoch_progress, missing_data, zoo_dir
-from tfmodels._keras import keras
+from tfmodels import keras
 from tfmodels.data.core import make_splits
 from tfmodels.data.text import (SENTIMENT_MAX_LEN, CharVocab, WordVocab, char_corpus, char_windows,
                                 read_shakespeare, sentiment_splits, sentiment_vocab, words)
@@ -224,6 +225,4 @@ def projection(vectors, n: int = 200):
     """The ``n`` most frequent words (ids rank words by frequency; punctuation left out)
     on the first two principal axes of their unit vectors: ``(words, xy [n, 2])``."""
     top = [i for i, w in enumerate(vectors.vocab.tokens) if i >= 2 and w[0].isalnum()][:n]
-    centred = vectors.unit[top] - vectors.unit[top].mean(0)
-    _, _, axes = np.linalg.svd(centred, full_matrices=False)
-    return [vectors.vocab.tokens[i] for i in top], centred @ axes[:2].T
+    return [vectors.vocab.tokens[i] for i in top], principal_axes(vectors.unit[top])

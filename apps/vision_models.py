@@ -9,7 +9,7 @@ import functools
 import numpy as np
 
 from common import epoch_progress, save_rebuildable
-from tfmodels._keras import keras
+from tfmodels import keras
 from tfmodels.data import load_splits
 from tfmodels.data.core import make_splits
 from tfmodels.data.vision_tasks import SEEDS, pair_with_masks, place_on_canvas

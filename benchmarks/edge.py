@@ -22,8 +22,7 @@ import numpy as np
 
 import benchmarks
 import tfmodels
-from tfmodels import convert, train
-from tfmodels._keras import keras
+from tfmodels import convert, keras, train
 from tfmodels.convert import onnx as tfonnx
 from tfmodels.convert import quantize
 from tfmodels.data import load_splits

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 import tfmodels
-from tfmodels import convert, train
-from tfmodels._keras import keras, tf
+import tensorflow as tf  # after tfmodels, which selects tf_keras behind tf.keras
+from tfmodels import convert, keras, train
 from tfmodels.data import load_splits
 from tfmodels.rundir import RunDir
 

@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 import benchmarks
-from tfmodels._keras import keras, tf
+import tfmodels
+import tensorflow as tf  # after tfmodels, which selects tf_keras behind tf.keras
+from tfmodels import keras
 from tfmodels.convert import tflite_ops, to_tflite
 from tfmodels.data import series, text
 from tfmodels.models import embeddings, rnn

@@ -25,8 +25,8 @@ import numpy as np
 
 import benchmarks
 import tfmodels
-from tfmodels import convert, train
-from tfmodels._keras import keras, tf
+import tensorflow as tf  # after tfmodels, which selects tf_keras behind tf.keras
+from tfmodels import convert, keras, train
 from tfmodels.data import load_splits
 from tfmodels.data import text
 from tfmodels.registry import get_spec

@@ -36,7 +36,7 @@ def check_fits(model: str, info):
 
 def live_curve(epochs: int):
     """A Keras callback that moves a progress bar and redraws the loss curves every epoch."""
-    from tfmodels._keras import keras
+    from tfmodels import keras
 
     bar, chart = st.progress(0.0, text="training"), st.empty()
 
