@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from common import epoch_progress, save_rebuildable
-from tfmodels import train
+from tfmodels import keras, train
 from tfmodels.data import load_splits
 from tfmodels.data.graphs import EDGES, karate_club, load_planetoid, load_tu
 
@@ -74,6 +74,17 @@ def build_gin(directory, progress, *, epochs=40, hidden_units=32, num_layers=3, 
 def predict_nodes(model, graph) -> np.ndarray:
     """Class probabilities ``[N, C]`` of every node."""
     return model(graph.inputs(), training=False).numpy()
+
+
+def node_embeddings(model, graph) -> np.ndarray:
+    """Every node's hidden state ``[N, hidden]`` as the model's last graph layer receives
+    it: the input of its last Dropout (the GCN and the GAT drop out before each layer),
+    which at inference passes it through unchanged."""
+    dropouts = [layer for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
+    if not dropouts:
+        raise ValueError(f"{model.name} has no Dropout before its last layer to read node states from")
+    hidden = keras.Model(model.inputs, dropouts[-1].input)
+    return hidden(graph.inputs(), training=False).numpy()
 
 
 def predict_graph(model, graph) -> np.ndarray:

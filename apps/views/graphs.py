@@ -1,6 +1,6 @@
 """Graphs: the karate club and Cora with nodes coloured by a GCN's or GAT's predicted
-class beside the true one, GAT attention on a selected node's edges, and MUTAG
-molecules with a GIN's predicted label."""
+class beside the true one, GAT attention on a selected node's edges, the nodes' learned
+embedding in 2-D, and MUTAG molecules with a GIN's predicted label."""
 import functools
 
 import numpy as np
@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import graph_models as gm
+from charts import principal_axes, scatter_chart
 from common import data_dir, demo_artifact, guarded, load_rebuildable, missing_data
 
 
@@ -67,10 +68,26 @@ def node_classification(dataset: str):
         st.subheader(f"GAT attention of node {node} over its neighbours (first layer, mean of the heads)")
         st.dataframe(attention.rename(columns={"source": "neighbour"})[["neighbour", "weight"]],
                      hide_index=True)
+    embedding(model, split, names, predicted)
     shown = ("the whole graph" if len(nodes) == graph.num_nodes
              else f"the {len(nodes)} nodes within two hops of node {node}")
     st.caption(f"{title}: {graph.num_nodes:,} nodes, {split.num_classes} classes, trained on {len(split.train)} "
                f"labelled nodes; drawn: {shown}. {info['title']}.")
+
+
+def embedding(model, split, names, predicted):
+    """Every node's hidden state on its first two principal axes, coloured by true class."""
+    graph = split.graph
+    hidden = gm.node_embeddings(model, graph)
+    role = np.full(graph.num_nodes, "unlabelled", object)
+    for part in ("train", "val", "test"):
+        role[getattr(split, part)] = part
+    frame = pd.DataFrame({"node": np.arange(graph.num_nodes), "true": [names[c] for c in graph.node_labels],
+                          "predicted": [names[c] for c in predicted], "split": role})
+    st.subheader("Learned node embedding")
+    st.altair_chart(scatter_chart(principal_axes(hidden), frame, "true", domain=names,
+                                  title=f"{hidden.shape[1]}-dimensional hidden states, first two principal axes"),
+                    width="stretch")
 
 
 def molecules():

@@ -6,6 +6,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from charts import confusion_chart
 from common import _artifacts, data_dir, guarded, missing_data, zoo_dir
 
 # name -> (description, folder under the data directory; None: bundled with the package)
@@ -70,6 +71,9 @@ def train_and_export(model: str, data: str, name: str, *, epochs: int, batch_siz
     cols[1].metric("int8 accuracy", f"{modes['int8']['accuracy']:.1%}")
     cols[2].metric("float32 size", f"{modes['float32']['bytes'] / 1024:.1f} KiB")
     cols[3].metric("int8 size", f"{modes['int8']['bytes'] / 1024:.1f} KiB")
+    st.altair_chart(confusion_chart(modes["int8"]["confusion_matrix"], splits.info.class_names,
+                                    title=f"int8 .tflite on {modes['int8']['samples']} test examples"),
+                    width="stretch")
     st.success(f"Saved `{name}` in `{zoo_dir()}`; it is now on the Model zoo page.")
     st.page_link("views/zoo.py", label="Open the Model zoo", icon="📦")
     st.session_state.pop("train_stamp", None)  # the next run gets a fresh default name

@@ -47,3 +47,14 @@ def build_zoo(zoo: Path, builders: dict) -> Path:
             build(run_dir, lambda fraction, text="": None)
             write_json(run_dir / "done.json", {"name": name, "built": "test"})
     return zoo
+
+
+def charts(at: AppTest) -> list[tuple[dict, list]]:
+    """Every Altair/Vega-Lite chart on the page: ``(spec, [data frames])``, the frames
+    decoded from the Arrow datasets Streamlit sends beside the spec."""
+    import json
+
+    import pyarrow as pa
+
+    return [(json.loads(c.proto.spec), [pa.ipc.open_stream(d.data.data).read_pandas() for d in c.proto.datasets])
+            for c in at.get("vega_lite_chart")]

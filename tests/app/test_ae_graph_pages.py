@@ -118,7 +118,7 @@ def test_karate_club_predicted_and_true_classes_and_the_selected_node(demo_env):
     at = app.ok(app.page("views/graphs.py"))
     charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     # predicted beside true: the node layer of each drawing coloured by that column
-    assert [c["layer"][-1]["encoding"]["color"]["field"] for c in charts] == ["predicted", "true"]
+    assert [c["layer"][-1]["encoding"]["color"]["field"] for c in charts[:2]] == ["predicted", "true"]
     metrics = app.metrics(at)
     _, info = load_rebuildable(demo_env / KARATE_GCN)
     # the reloaded weights give the accuracy the build measured
@@ -128,6 +128,28 @@ def test_karate_club_predicted_and_true_classes_and_the_selected_node(demo_env):
     metrics = app.metrics(app.ok(at))
     assert metrics["Node 33: true"] == "Officer" and "Node 0: true" not in metrics
     assert "34 nodes, 2 classes" in at.caption[0].value and "the whole graph" in at.caption[0].value
+
+
+@pytest.mark.parametrize("name, hidden_layer", [(KARATE_GCN, "gcn_0"), (KARATE_GAT, "dropout_1_in")])
+def test_the_node_embedding_is_the_hidden_layer_on_its_principal_axes(demo_env, name, hidden_layer):
+    from charts import principal_axes
+    from common import load_rebuildable
+    from tfmodels import keras
+
+    model, _ = load_rebuildable(demo_env / name)
+    graph = gm.karate_club().graph
+    hidden = gm.node_embeddings(model, graph)
+    expected = keras.Model(model.inputs, model.get_layer(hidden_layer).output)(graph.inputs()).numpy()
+    assert hidden.shape == (34, expected.shape[1]) and np.allclose(hidden, expected, atol=1e-6)
+    at = app.page("views/graphs.py")
+    if name == KARATE_GAT:
+        at.radio(key="graph_model").set_value("GAT").run()
+    spec, [points] = app.charts(app.ok(at))[2]
+    assert spec["title"].startswith(f"{expected.shape[1]}-dimensional hidden states")
+    assert spec["encoding"]["color"]["field"] == "true" and len(points) == 34
+    assert np.allclose(points[["x", "y"]].to_numpy(), principal_axes(hidden), atol=1e-5)
+    assert list(points["true"][:1]) == ["Mr. Hi"] and set(points["split"]) <= {"train", "val", "test", "unlabelled"}
+    assert np.var(points["x"]) >= np.var(points["y"]) > 0  # the first axis carries the most variance
 
 
 def test_gat_attention_on_the_selected_nodes_edges(demo_env):

@@ -153,7 +153,32 @@ def test_zoo_page_reads_the_reports(app_env):
     assert table["int8 KiB"][0] < table["float32 KiB"][0]
     assert table["family"][0] == "cnn"
     assert table["parity"][0] in ("ok", "CHECK") and table["int8 ms"][0] > 0
-    assert len(at.get("vega_lite_chart")) == 2  # size vs accuracy, float vs int8 latency
+    # size vs accuracy, float vs int8 latency; the artifact's two curves and a confusion matrix
+    assert len(at.get("vega_lite_chart")) == 5
+
+
+def test_zoo_page_draws_the_curves_and_the_confusion_matrix_of_the_chosen_file(app_env):
+    import tfmodels.zoo
+
+    [art] = tfmodels.zoo.list_artifacts(app_env)
+    history, modes = art["metrics"]["history"], art["export"]["modes"]
+    at = app.page("views/zoo.py")
+    charts = {spec.get("title"): frames for spec, frames in app.charts(at)[2:]}
+    for quantity in ("loss", "accuracy"):
+        [curve] = charts[quantity]
+        for split, key in (("train", quantity), ("validation", f"val_{quantity}")):
+            rows = curve[curve["split"] == split].sort_values("epoch")
+            assert list(rows["epoch"]) == [1, 2, 3] and np.allclose(rows["value"], history[key])
+    for mode in ("int8", "float32"):
+        if mode != "int8":  # int8 first: what the device runs
+            at.radio(key="zoo_mode").set_value(mode).run()
+        [(spec, frames)] = [(s, f) for s, f in app.charts(at) if str(s.get("title", "")).startswith("model_")]
+        cells = frames[0]
+        assert spec["title"].startswith(f"model_{mode}.tflite on {modes[mode]['samples']} held-out")
+        assert cells["count"].sum() == modes[mode]["samples"] > 0 and len(cells) == 100
+        diagonal = cells[cells["true"] == cells["predicted"]]["count"].sum()
+        assert diagonal / modes[mode]["samples"] == pytest.approx(modes[mode]["accuracy"])
+        assert sorted(set(cells["true"])) == [str(d) for d in range(10)]  # the export's labels.txt
 
 
 def test_zoo_page_lists_the_demo_models(vision_env, monkeypatch):

@@ -1,4 +1,6 @@
 """The Train and Edge pages, headless with AppTest."""
+import numpy as np
+
 import helpers as app
 
 
@@ -66,8 +68,14 @@ def test_train_page_trains_exports_and_lists_the_artifact(tmp_path, monkeypatch)
     at.button[0].click().run()
     assert not at.exception and not at.error, (at.exception, at.error)
     assert "Saved `mlp_digits_test`" in at.success[0].value
-    assert len(at.get("vega_lite_chart")) == 1  # the loss curve
     [art] = tfmodels.zoo.list_artifacts(tmp_path)
+    (_, [losses]), (confusion, cells) = app.charts(at)  # the live loss curves, the int8 confusion matrix
+    assert sorted(losses.iloc[:, 1]) == ["loss", "val_loss"]  # one epoch: (epoch, curve, value) rows
+    int8 = art["export"]["modes"]["int8"]
+    assert confusion["title"] == f"int8 .tflite on {int8['samples']} test examples"
+    assert cells[0]["count"].sum() == int8["samples"] and len(cells[0]) == 100
+    assert np.array_equal(cells[0].pivot(index="true", columns="predicted", values="count")
+                          .loc[list("0123456789"), list("0123456789")].to_numpy(), int8["confusion_matrix"])
     assert art["name"] == "mlp_digits_test" and art["metrics"]["epochs"] == 1
     assert art["metrics"]["global_batch_size"] == 128
     assert set(art["export"]["modes"]) == {"float32", "int8"}

@@ -24,6 +24,7 @@ from tfmodels._keras import keras, tf
 from tfmodels.convert.report import format_report  # noqa: F401  (public here since issue 2)
 from tfmodels.convert.converter import CALIBRATED, MODES, ConversionError, default_signature
 from tfmodels.convert.tflite import to_tflite
+from tfmodels.evaluate import classification
 from tfmodels.files import atomic_directory, write_json
 from tfmodels.rundir import LABELS, REPORT, SAVED_MODEL, VOCABULARY, RunDir, digests, write_lines
 
@@ -134,7 +135,8 @@ def parity(keras_out, tflite_out, y=None, mode="float32") -> dict:
         known = np.asarray(y) >= 0  # -1: a node outside the test split (tfmodels.data.graphs.splits)
         report |= {"top1_agreement": float(np.mean(k == t)),
                    "keras_accuracy": float(np.mean(k[known] == y[known])),
-                   "accuracy": float(np.mean(t[known] == y[known]))}
+                   "accuracy": float(np.mean(t[known] == y[known])),
+                   "confusion_matrix": classification(y, tflite_out)["confusion_matrix"]}  # [true][predicted]
         report["accuracy_delta"] = report["accuracy"] - report["keras_accuracy"]
     if mode in FLOAT_TOLERANCE:
         report["parity_ok"] = diff <= FLOAT_TOLERANCE[mode]
