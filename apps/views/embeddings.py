@@ -33,8 +33,15 @@ def table(pairs) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["word", "cosine"])
 
 
+def first_word(vectors, preferred: str = "king") -> str:
+    """``preferred`` when it has a vector, else the most frequent word (small vocabularies)."""
+    if vectors.vocab.index.get(preferred, 0) >= 2:
+        return preferred
+    return next((w for w in vectors.vocab.tokens[2:] if w[0].isalpha()), vectors.vocab.tokens[-1])
+
+
 def neighbours(vectors):
-    word = st.text_input("Word", "king", key="emb_word").strip().lower()
+    word = st.text_input("Word", first_word(vectors), key="emb_word").strip().lower()
     k = st.slider("Neighbours", 3, 30, 10, key="emb_k")
     if known(vectors, word):
         st.dataframe(table(vectors.neighbours(word, k)), hide_index=True)
