@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 TEST_WORKERS ?= 2  # pytest-xdist processes; each test file runs whole on one of them
 
-.PHONY: setup test demo bench clean
+.PHONY: setup test demo bench wheels clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,16 @@ test: setup
 
 demo: setup
 	$(BIN)/python apps/prebuild.py --zoo saved_models
-	@echo "tfmodels app: http://localhost:$(PORT)"
-	$(BIN)/streamlit run apps/app.py --server.port $(PORT) --server.headless true
+	$(BIN)/tfmodels app --zoo saved_models --port $(PORT)
+
+# The two wheels (tfmodels, and the edge kit tfmodels-edge that it depends on) into dist/:
+#   pip install --find-links dist "tfmodels[app]"
+wheels: setup
+	$(BIN)/python -m pip wheel --no-deps -q -w dist . ./export
 
 bench: setup
 	$(BIN)/python -m benchmarks all
 	$(BIN)/python -m benchmarks.render
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache dist
