@@ -51,6 +51,11 @@ TARGETS = [
     ("reliability", "misuses with an exit status other than 2", "misuse_wrong_exit", "<=", 0),
     ("reliability", "fuzzed .tflite files that crashed predict", "fuzz_crashes", "<=", 0),
     ("reliability", "fuzzed predict peak memory (MB) under the cap", "fuzz_peak_rss_mb", "<=", "fuzz_memory_cap_mb"),
+    ("demo", "first make demo: seconds until every page's model exists", "first_demo_seconds", "<=", 900),
+    ("demo", "pages with their content in Chromium", "pages_with_content", ">=", "pages"),
+    ("demo", "digit CNN accuracy on MNIST digits it never saw", "digit_model_test_accuracy", ">=", 0.98),
+    ("demo", "digit CNN int8 accuracy (within 0.5 pt of float)", "digit_model_int8_test_accuracy", ">=",
+     ("digit_model_test_accuracy", -0.005)),
 ]
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
