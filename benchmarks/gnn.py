@@ -23,10 +23,11 @@ import benchmarks
 ROOT = Path(__file__).resolve().parents[1]
 PYG_VENV = ROOT / ".venv-bench-pyg"
 
-FULL = {"cora_seeds": {"gcn": 10, "gat": 10, "gatv2": 10, "graphsage": 10, "gin": 10}, "cora_epochs": 200,
+FULL = {"cora_seeds": {"gcn": 10, "gat": 10, "gatv2": 10, "graphsage": 10, "gin": 10, "mpnn": 10, "gated_gnn": 10},
+        "cora_epochs": 200,
         "tu_folds": 10, "tu_epochs": {"MUTAG": 350, "PROTEINS": 350}, "tu_models": ["gin", "gcn"],
         "link_epochs": 200, "pyg_epochs": 200, "pyg_seeds": 3, "recommender_splits": 10}
-QUICK = {"cora_seeds": {"gcn": 10, "gat": 1, "gatv2": 1, "graphsage": 1, "gin": 1},
+QUICK = {"cora_seeds": {"gcn": 10, "gat": 1, "gatv2": 1, "graphsage": 1, "gin": 1, "mpnn": 1, "gated_gnn": 1},
          "cora_epochs": 200, "cora_epochs_slow": 60,
          "tu_folds": 10, "tu_epochs": {"MUTAG": 50, "PROTEINS": 10}, "tu_models": ["gin", "gcn"],
          "link_epochs": 200, "pyg_epochs": 50, "pyg_seeds": 1, "recommender_splits": 3}
@@ -161,7 +162,7 @@ def recommender(config):
             "held_out_fraction": 0.2}
 
 
-PARTS = ("gcn", "gat", "gatv2", "graphsage", "gin", "pyg", "link", "edge", "recommender", "tu")
+PARTS = ("gcn", "gat", "gatv2", "graphsage", "gin", "mpnn", "gated_gnn", "pyg", "link", "edge", "recommender", "tu")
 
 
 def run(data_dir) -> dict:
