@@ -210,6 +210,29 @@ def test_graph_batches_cross_validation(data_dir):
     assert 0.0 <= result["cv_accuracy_mean"] <= 1.0 and result["cv_accuracy_std"] >= 0.0
 
 
+def test_the_fair_protocol_chooses_the_epoch_on_validation_graphs_inside_each_fold(data_dir, monkeypatch):
+    from tfmodels import train
+
+    coll = G.load_tu("MUTAG", data_dir)
+    coll = G.GraphCollection(coll.graphs[:60], coll.labels[:60], 2, "MUTAG-60")
+    seen, fit = [], train.fit
+
+    def spy(name, splits, **kw):  # the splits of every training
+        seen.append({part: set(map(int, splits.indices[part])) for part in ("train", "val", "test")})
+        return fit(name, splits, **kw)
+
+    monkeypatch.setattr(train, "fit", spy)
+    result = tasks.fair_cross_validate("gin", coll, folds=3, epochs=3, batch_size=16,
+                                       model_kwargs={"hidden_units": 8, "num_layers": 2})
+    assert len(seen) == 3 and result["folds"] == 3 and len(result["fair_per_fold"]) == 3
+    for fold in seen:  # disjoint parts covering the graphs; validation a tenth of the outer training part
+        assert not (fold["train"] & fold["val"]) and not (fold["train"] & fold["test"]) and not (fold["val"] & fold["test"])
+        assert len(fold["train"] | fold["val"] | fold["test"]) == 60 and len(fold["val"]) == 4
+    assert set().union(*(f["test"] for f in seen)) == set(range(60))  # every graph tested once
+    assert all(1 <= e <= 3 for e in result["fair_selected_epochs"])
+    assert result["fair_accuracy_mean"] == pytest.approx(np.mean(result["fair_per_fold"]))
+
+
 def test_link_decoder_and_gae_on_karate(karate):
     z = tf.constant([[1.0, 0.0], [0.5, 2.0], [-1.0, 1.0]])
     pairs = tf.constant([[[0, 1], [1, 2]]])
