@@ -116,10 +116,7 @@ def torch_gpt(data_dir, cfg=GPT_TRAIN, n=200) -> dict:
     """The same GPT, setup and batches in PyTorch (benchmarks/_gpt_torch.py, nanoGPT's
     layout), in its own virtualenv; ``{"torch_unavailable": why}`` where torch cannot be
     installed."""
-    import json
-    import subprocess
-
-    from benchmarks._torch_env import TorchUnavailable, python
+    from benchmarks._torch_env import TorchUnavailable, python, run_json
 
     try:
         exe = python()
@@ -127,13 +124,9 @@ def torch_gpt(data_dir, cfg=GPT_TRAIN, n=200) -> dict:
         return {"torch_unavailable": str(e)}
     train_ids, val_ids, vocab = text.char_corpus(data_dir)
     vx, vy = text.char_windows(val_ids, GPT["block_size"])
-    with tempfile.TemporaryDirectory() as tmp:
-        np.savez(Path(tmp) / "data.npz", train_ids=train_ids, val_x=vx, val_y=vy, prompt=vocab.encode("ROMEO:\n"))
-        config = {**GPT, **cfg, "vocab_size": vocab.size, "generate_tokens": n}
-        (Path(tmp) / "config.json").write_text(json.dumps(config))
-        done = subprocess.run([str(exe), str(Path(__file__).parent / "_gpt_torch.py"), str(Path(tmp) / "data.npz"),
-                               str(Path(tmp) / "config.json")], capture_output=True, text=True, check=True)
-    r = json.loads(done.stdout.strip().splitlines()[-1])
+    r = run_json(Path(__file__).parent / "_gpt_torch.py",
+                 dict(train_ids=train_ids, val_x=vx, val_y=vy, prompt=vocab.encode("ROMEO:\n")),
+                 {**GPT, **cfg, "vocab_size": vocab.size, "generate_tokens": n}, exe=exe)
     return {"torch_gpt_train_tokens_per_s": r["train_tokens_per_s"], "torch_gpt_val_loss": r["val_loss"],
             "torch_gpt_generate_tokens_per_s": r["generate_tokens_per_s"], "torch_gpt": r}
 
