@@ -175,6 +175,20 @@ def test_streaming_tflite_generates_like_keras(tiny_lm, tmp_path):
     assert not any(o.startswith("CUSTOM") for o in tflite_ops(q)) and len(q) < len(flat)
 
 
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_compiled_generation_loop_matches_the_step_function(tiny_lm, jit_compile):
+    """generate_chars (one compiled while loop) carries the state as sample_chars does:
+    the same greedy ids; sampled ids are valid, reproducible per seed, and move with it."""
+    step = rnn.streaming_char_lm(tiny_lm)
+    greedy = rnn.sample_chars(rnn.keras_step_fn(step), rnn.zero_states(step), [3, 4, 5], 15, temperature=0)
+    assert rnn.generate_chars(step, [3, 4, 5], 15, temperature=0, jit_compile=jit_compile) == greedy
+    a, b, c = (rnn.generate_chars(step, [3, 4, 5], 40, temperature=1.0, seed=s, jit_compile=jit_compile)
+               for s in (0, 0, 1))
+    assert a == b and a != c and len(a) == 40 and all(0 <= i < VOCAB for i in a)
+    with pytest.raises(ValueError, match="prompt"):
+        rnn.generate_chars(step, [], 5)
+
+
 def test_char_lm_sequence_model_converts_to_the_stateful_fused_op():
     """Not unrolled (char_lm's default: T is free), an LSTM converts at batch 1 to the
     fused op, which starts each invocation from the previous one's final state. Why the
