@@ -24,8 +24,8 @@ blocks of these:
 
 Batches are the benchmark's own (``data.npz``: a pool of batches, taken in order and
 cycled, as the TensorFlow side takes them), so both sides train on identical batches.
-Requests: ``params``; ``train(steps)`` -> seconds per step; ``phases(steps)`` -> mean
-milliseconds of forward, forward+backward and the whole step; ``generate(prompt, n,
+Requests: ``params``; ``train(steps)`` -> seconds per step; ``phases(steps)`` ->
+milliseconds of each forward, forward+backward and whole step; ``generate(prompt, n,
 temperature, seed)`` (char LM) -> tokens/s, one step at a time with the hidden state
 carried, sampled with ``torch.multinomial``.
 """
@@ -190,22 +190,24 @@ class Reference:
         return {"seconds": times, "loss": loss}
 
     def phases(self, steps):
-        """Mean ms of forward (loss), forward + backward, and the whole step (+ optimizer)."""
+        """Milliseconds of each of `steps` forward passes (to the loss), forward passes with
+        backward, and whole steps (with the optimizer): ``{phase: [ms, ...]}``."""
         self.model.train()
         out = {}
         for phase in ("forward", "forward_backward", "step"):
-            start = time.perf_counter()
+            out[phase] = []
             for _ in range(steps):
+                start = time.perf_counter()
                 if phase == "step":
                     self.step()
-                    continue
-                xs, y = self._batch()
-                loss = self._loss(xs, y)
-                if phase == "forward_backward":
-                    self.opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                loss.item()
-            out[phase] = (time.perf_counter() - start) / steps * 1e3
+                else:
+                    xs, y = self._batch()
+                    loss = self._loss(xs, y)
+                    if phase == "forward_backward":
+                        self.opt.zero_grad(set_to_none=True)
+                        loss.backward()
+                    loss.item()
+                out[phase].append((time.perf_counter() - start) * 1e3)
         return out
 
     @torch.no_grad()

@@ -14,8 +14,11 @@ number of steps, on the same machine in the same minutes:
    can be interleaved the same way; the first is the one the benchmark trains with.
    Variants too slow to interleave at full length (``tried``: XLA on a recurrent
    model's while loop runs ~10-60x slower here) are timed briefly after the rounds.
-3. Optionally a per-phase split of one step on both sides (forward, backward,
-   optimizer: mean ms over a few steps), recorded where TensorFlow is slower.
+3. Where TensorFlow is slower, a per-phase split of a step on both sides: forward
+   (to the loss), backward (forward with gradients, less forward) and optimizer (the
+   whole step, less both), from the median ms of each phase over 3 alternating rounds
+   of a few steps on one batch. Differences of medians: small phases can come out
+   slightly negative in the noise.
 
 The TensorFlow step is the compiled model's Keras ``train_function``, what
 ``model.fit`` runs per batch (optimizer, loss and metrics as compiled), without
@@ -68,38 +71,45 @@ class TFSide:
         return time.perf_counter() - start
 
     def phases(self, steps: int) -> dict:
-        """Mean ms of the forward pass (loss), forward + gradients, and the whole step."""
-        model, jit = self.model, bool(getattr(self.model, "_jit_compile", False))
-        xs = [tf.constant(self.first[k]) for k in self.inputs]
-        x, y = (xs[0] if len(xs) == 1 else tuple(xs)), tf.constant(self.first[self.target])
+        """Milliseconds of each of `steps` forward passes (to the loss), forward passes
+        with gradients, and whole steps: ``{phase: [ms, ...]}``."""
+        if not hasattr(self, "_phase_fns"):
+            model, jit = self.model, bool(getattr(self.model, "_jit_compile", False))
+            xs = [tf.constant(self.first[k]) for k in self.inputs]
+            self._phase_args = (xs[0] if len(xs) == 1 else tuple(xs)), tf.constant(self.first[self.target])
 
-        @tf.function(jit_compile=jit)
-        def forward(x, y):
-            return model.compute_loss(x, y, model(x, training=True))
+            @tf.function(jit_compile=jit)
+            def forward(x, y):
+                return model.compute_loss(x, y, model(x, training=True))
 
-        @tf.function(jit_compile=jit)
-        def forward_backward(x, y):
-            with tf.GradientTape() as tape:
-                loss = model.compute_loss(x, y, model(x, training=True))
-            return loss, tape.gradient(loss, model.trainable_variables)  # returned: not pruned
+            @tf.function(jit_compile=jit)
+            def forward_backward(x, y):
+                with tf.GradientTape() as tape:
+                    loss = model.compute_loss(x, y, model(x, training=True))
+                return loss, tape.gradient(loss, model.trainable_variables)  # returned: not pruned
 
-        def wait(result):  # every output's tensors (an embedding's gradient is IndexedSlices)
-            tf.nest.map_structure(lambda t: t.numpy(), result, expand_composites=True)
-
+            self._phase_fns = {"forward": forward, "forward_backward": forward_backward}
+            for fn in self._phase_fns.values():
+                _wait(fn(*self._phase_args))  # trace (and compile) first
         out = {}
-        for name, fn in (("forward", forward), ("forward_backward", forward_backward)):
-            wait(fn(x, y))  # trace (and compile) first
-            start = time.perf_counter()
+        for name, fn in self._phase_fns.items():
+            out[name] = []
             for _ in range(steps):
-                result = fn(x, y)
-            wait(result)
-            out[name] = (time.perf_counter() - start) / steps * 1e3
-        out["step"] = self.run(steps) / steps * 1e3
+                start = time.perf_counter()
+                _wait(fn(*self._phase_args))
+                out[name].append((time.perf_counter() - start) * 1e3)
+        out["step"] = [self.run(1) * 1e3 for _ in range(steps)]
         return out
 
 
-def _split(p: dict) -> dict:
-    """Forward / backward / optimizer ms from the cumulative phase timings."""
+def _wait(result):
+    """Fetch every output's tensors (an embedding's gradient is IndexedSlices)."""
+    tf.nest.map_structure(lambda t: t.numpy(), result, expand_composites=True)
+
+
+def _split(times: dict) -> dict:
+    """Forward / backward / optimizer ms from the median of each phase's step times."""
+    p = {k: float(np.median(v)) for k, v in times.items()}
     return {"forward_ms": p["forward"], "backward_ms": p["forward_backward"] - p["forward"],
             "optimizer_ms": p["step"] - p["forward_backward"], "step_ms": p["step"]}
 
@@ -143,9 +153,14 @@ def compare(models: dict, pool: dict, config: dict, *, inputs, target, per_step:
         rate = {who: rounds * block * per_step / sum(t) for who, t in blocks.items()}
         primary = next(iter(sides))
         phases = {}
-        if phase_steps and rate[primary] < rate["torch"]:
-            phases = {label: _split(side.phases(phase_steps)) for label, side in sides.items()}
-            phases["torch"] = _split(torch_side.ask("phases", steps=phase_steps))
+        if phase_steps and rate[primary] < rate["torch"]:  # 3 alternating rounds, medians per phase
+            times = {who: {} for who in order}
+            for _ in range(3):
+                for who in order:
+                    got = torch_side.ask("phases", steps=phase_steps) if who == "torch" else sides[who].phases(phase_steps)
+                    for k, v in got.items():
+                        times[who].setdefault(k, []).extend(v)
+            phases = {who: _split(t) for who, t in times.items()}
         extra = then(torch_side) if then else {}
         if tried:
             extra["tf_tried"] = {}
