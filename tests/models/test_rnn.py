@@ -267,3 +267,19 @@ def test_greedy_and_beam_decoding_agree_with_teacher_forcing(seq2seq, tmp_path):
     model.save(tmp_path / "s2s.keras")  # the apps' format; a SavedModel of it takes ~40 s to trace
     back = keras.models.load_model(tmp_path / "s2s.keras", compile=False)
     np.testing.assert_array_equal(rnn.Seq2SeqDecoder(back).greedy(src[:4], 6), greedy)
+
+
+def test_unrolled_seq2seq_computes_what_the_rolled_one_does(seq2seq):
+    """unroll=True (fixed lengths) is the same network: the rolled model's weights give
+    the same logits and the same greedy decoding; without lengths it refuses."""
+    model, src = seq2seq
+    unrolled = rnn.seq2seq_lstm(source_vocab_size=12, embedding_dim=4, units=8, source_len=5, target_len=5,
+                                unroll=True)
+    unrolled.set_weights(model.get_weights())
+    dec_in = np.concatenate([np.ones((16, 1), np.int32), src[:, :4]], 1)
+    np.testing.assert_allclose(unrolled.predict([src, dec_in], verbose=0), model.predict([src, dec_in], verbose=0),
+                               atol=1e-5)
+    np.testing.assert_array_equal(rnn.Seq2SeqDecoder(unrolled).greedy(src[:4], 6),
+                                  rnn.Seq2SeqDecoder(model).greedy(src[:4], 6))
+    with pytest.raises(ValueError, match="source_len and target_len"):
+        rnn.seq2seq_lstm(source_vocab_size=12, unroll=True)

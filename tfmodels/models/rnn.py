@@ -364,7 +364,7 @@ def edge_step_fn(edge_model, step_model):
     "tfmodels.data.text.dates_splits()[0])"))
 def seq2seq_lstm(*, source_vocab_size=45, target_vocab_size=None, source_len=None, target_len=None,
                  embedding_dim=32, units=128, attention_units=None, bidirectional_encoder=True,
-                 name="seq2seq_lstm"):
+                 unroll=False, name="seq2seq_lstm"):
     """LSTM encoder-decoder with additive attention (Bahdanau, Cho & Bengio 2014).
 
     Encoder: Embedding -> (Bi)LSTM over the source (``units`` wide). Decoder: Embedding
@@ -372,30 +372,35 @@ def seq2seq_lstm(*, source_vocab_size=45, target_vocab_size=None, source_len=Non
     ``[source, decoder_in]``, targets ``decoder_out``, id 0 = padding); each decoder
     output attends over the encoder outputs with v^T tanh(W_q q + W_k k) (padding
     hidden), [output; context] -> Dense tanh -> logits. :class:`Seq2SeqDecoder` runs
-    greedy and beam-search decoding. 206,701 parameters at the default size.
+    greedy and beam-search decoding. ``unroll=True`` unrolls the encoder and decoder
+    loops (needs ``source_len`` and ``target_len``; decoding then reads sources of
+    exactly ``source_len`` ids). 206,701 parameters at the default size.
     """
+    if unroll and (source_len is None or target_len is None):
+        raise ValueError(f"unroll=True needs source_len and target_len, given {source_len}, {target_len}")
     target_vocab_size = target_vocab_size or source_vocab_size
     src = keras.Input(shape=(source_len,), name="source", dtype="int32")
     dec_in = keras.Input(shape=(target_len,), name="decoder_in", dtype="int32")
     x = layers.Embedding(source_vocab_size, embedding_dim, name="source_embedding")(src)
     if bidirectional_encoder:
-        rnn = layers.LSTM(units // 2, return_sequences=True, return_state=True)
+        rnn = layers.LSTM(units // 2, return_sequences=True, return_state=True, unroll=unroll)
         enc_out, hf, cf, hb, cb = layers.Bidirectional(rnn, name="encoder")(x)
         h = layers.Concatenate(name="encoder_h")([hf, hb])
         c = layers.Concatenate(name="encoder_c")([cf, cb])
     else:
-        enc_out, h, c = layers.LSTM(units, return_sequences=True, return_state=True, name="encoder")(x)
+        enc_out, h, c = layers.LSTM(units, return_sequences=True, return_state=True, unroll=unroll,
+                                    name="encoder")(x)
     logits = _decode(dec_in, [h, c], enc_out, src, target_vocab_size, embedding_dim, units,
-                     attention_units or units)[0]
+                     attention_units or units, unroll=unroll)[0]
     return keras.Model([src, dec_in], logits, name=name)
 
 
-def _decode(dec_in, states, enc_out, src, vocab, embedding_dim, units, attention_units, get=None):
+def _decode(dec_in, states, enc_out, src, vocab, embedding_dim, units, attention_units, get=None, unroll=False):
     """Decoder layers applied to ``dec_in``; ``get(name)`` reuses a built model's layers."""
     get = get or (lambda n, make: make())
     y = get("target_embedding", lambda: layers.Embedding(vocab, embedding_dim, name="target_embedding"))(dec_in)
     dec_out, h, c = get("decoder", lambda: layers.LSTM(units, return_sequences=True, return_state=True,
-                                                        name="decoder"))(y, initial_state=states)
+                                                        unroll=unroll, name="decoder"))(y, initial_state=states)
     context, _ = get("attention", lambda: AdditiveAttention(attention_units, name="attention"))(dec_out, enc_out, src)
     z = get("combine", lambda: layers.Concatenate(name="combine"))([dec_out, context])
     z = get("attention_out", lambda: layers.Dense(units, activation="tanh", name="attention_out"))(z)
@@ -409,7 +414,8 @@ class Seq2SeqDecoder:
     def __init__(self, model, start_id=1, end_id=2):
         self.start_id, self.end_id = start_id, end_id
         get = lambda n, make: model.get_layer(n)  # noqa: E731
-        src = keras.Input(shape=(None,), dtype="int32", name="source")
+        # the model's source length: None, or fixed where the encoder is unrolled
+        src = keras.Input(shape=model.inputs[0].shape[1:], dtype="int32", name="source")
         x = model.get_layer("source_embedding")(src)
         enc = model.get_layer("encoder")(x)
         if len(enc) == 5:
