@@ -381,7 +381,8 @@ def seq2seq_vs_torch() -> dict:
                        "accuracy": True, **SEQ2SEQ},
         inputs=("source", "decoder_in"), target="decoder_out", per_step=SEQ2SEQ_TRAIN["batch_size"], unit="examples",
         plan=_vs_plan(), phase_steps=VS_TORCH["phase_steps"],
-        tried={f"jit_compile={not jit}, unroll={u}": _seq2seq_model(vocab.size, not jit, u) for u in (False, True)})
+        # XLA on the unrolled loops: 127 s to compile, then 535 ms a step against 91 (2026-12-04): not retried
+        tried={f"jit_compile={not jit}, unroll=False": _seq2seq_model(vocab.size, not jit, False)})
     if r.get("ratio", 1.0) < 1.0:
         r["explanation"] = _vs_torch.explain(r, SEQ2SEQ_WHY)
     r["config"] = {**SEQ2SEQ, **SEQ2SEQ_TRAIN, "source_len": int(src.shape[1]), "target_len": int(dec_in.shape[1]),
