@@ -244,13 +244,15 @@ def compare(models: dict, pool: dict, config: dict, *, inputs, target, per_step:
 
 def figures(prefix: str, unit: str, r: dict) -> dict:
     """The flat result keys of a comparison: ``{prefix}_train_{unit}_per_s``, its torch_
-    twin, ``{prefix}_vs_torch_train_ratio``, TensorFlow's first step, and the details
-    under ``{prefix}_vs_torch`` (only those where torch is missing: no ratio then)."""
+    twin, ``{prefix}_vs_torch_train_ratio``, TensorFlow's first step, whether the
+    machine was too busy to count quiet rounds (``{prefix}_vs_torch_contended``), and the
+    details under ``{prefix}_vs_torch`` (only those where torch is missing: no ratio)."""
     if "torch_unavailable" in r:
         return {f"{prefix}_vs_torch": r}
     return {f"{prefix}_train_{unit}_per_s": r["tf_per_s"], f"torch_{prefix}_train_{unit}_per_s": r["torch_per_s"],
             f"{prefix}_vs_torch_train_ratio": r["ratio"], f"{prefix}_first_step_seconds": r["tf_first_step_seconds"],
-            f"{prefix}_vs_torch": r}
+            # True: fewer than 2 rounds ran on a quiet machine, the ratio is the load's as much as the models'
+            f"{prefix}_vs_torch_contended": r["contended"], f"{prefix}_vs_torch": r}
 
 
 def explain(r: dict, why: str) -> str:

@@ -87,6 +87,8 @@ def _targets(results: dict[str, dict]) -> list[str]:
             else:
                 goal, shown = target, f"{op} {target:g}"
             met = "yes" if _OPS[op](measured, goal) else "**no**"
+            if isinstance(key, str) and data.get(key.replace("_train_ratio", "_contended")) is True:
+                met += " (on a busy machine: see its *_vs_torch details)"  # benchmarks/_vs_torch.py
             rows.append(f"| {bench} | {what} | {_fmt(measured)} | {shown} | {met} |")
         except (KeyError, TypeError):
             rows.append(f"| {bench} | {what} | not measured | {op} {target} | **no** |")

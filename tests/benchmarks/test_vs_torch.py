@@ -150,6 +150,7 @@ def test_compare_interleaves_equal_steps_and_splits_phases_where_slower(stand_in
     assert text.startswith("TensorFlow's step took") and text.endswith("Because.")
     flat = _vs_torch.figures("charlm", "tokens", r)
     assert flat["charlm_vs_torch_train_ratio"] == r["ratio"] and flat["torch_charlm_train_tokens_per_s"] == r["torch_per_s"]
+    assert flat["charlm_vs_torch_contended"] is r["contended"]
 
 
 def test_cpu_meter_sees_other_processes_work():
@@ -222,3 +223,18 @@ def test_real_reference_trains_and_generates_in_the_worker():
         g = worker.ask("generate", prompt=[1, 2], n=10, temperature=0.8, seed=0)
         assert len(g["ids"]) == 10 and all(0 <= i < 12 for i in g["ids"]) and g["tokens_per_s"] > 0
         assert set(worker.ask("phases", steps=1)) == {"forward", "forward_backward", "step"}
+
+
+def test_benchmarks_md_targets_every_ratio_and_marks_a_busy_machine():
+    from benchmarks import render
+
+    keys = {(bench, key) for bench, _, key, _, _ in render.TARGETS}
+    assert {("rnn", "charlm_vs_torch_train_ratio"), ("rnn", "seq2seq_vs_torch_train_ratio"),
+            ("rnn", "charlm_generate_tokens_per_s"), ("transformer", "seq2seq_vs_torch_train_ratio")} <= keys
+    rows = render._targets({"rnn": {"charlm_vs_torch_train_ratio": 1.2, "charlm_vs_torch_contended": True,
+                                    "seq2seq_vs_torch_train_ratio": 0.9, "seq2seq_vs_torch_contended": False},
+                            "transformer": {"seq2seq_vs_torch_train_ratio": 1.3}})
+    row = {r.split(" | ")[1]: r for r in rows if "PyTorch's" in r}
+    assert row["char LM training tokens/s / PyTorch's"].endswith("| >= 1 | yes (on a busy machine: see its *_vs_torch details) |")
+    assert row["LSTM seq2seq training examples/s / PyTorch's"].endswith("| 0.9 | >= 1 | **no** |")
+    assert row["seq2seq training examples/s / PyTorch's"].endswith("| 1.3 | >= 1 | yes |")
