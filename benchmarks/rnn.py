@@ -286,16 +286,16 @@ def _charlm_model(vocab_size, jit_compile, unroll):
 
 
 CHARLM_WHY = (
-    "Keras' GRU runs its time loop as a tf.while_loop of per-step ops (input and recurrent matmuls, gate "
-    "elementwise ops) on the executor, and its gradient is a second while loop that stacks each step's "
-    "intermediates in TensorLists; PyTorch's CPU GRU projects the inputs of all steps in one GEMM and runs the "
-    "recurrence in a C++ loop over ATen kernels. XLA (jit_compile) compiles the while loop but does not make the "
-    "per-step matmuls larger, and unrolling the 64 steps trades the loop for a graph 64x its size.")
+    "Keras' GRU runs its 64 steps as separate graph ops (unrolled; rolled, a tf.while_loop whose gradient stacks "
+    "every step's intermediates in TensorLists), each a kernel the executor dispatches, forward and backward; "
+    "PyTorch's CPU GRU (unlike its LSTM, not a oneDNN kernel) projects the inputs of all steps in one GEMM and "
+    "runs the recurrence as per-step ATen addmm and gate kernels from C++ (torch.profiler: 64 addmm a step). "
+    "The split above says which phase the difference is in.")
 SEQ2SEQ_WHY = (
-    "The dates batches are small (64 x 56 source and 11 target steps, 128 units), so the step is dominated "
-    "by per-op overhead rather than by matmul FLOPs: the bidirectional encoder and the decoder are tf.while_loops "
-    "of small ops whose gradients run as while loops again, where PyTorch runs each LSTM (forward and backward) "
-    "as one fused oneDNN/ATen kernel.")
+    "The dates batches are small (64 x 56 source and 11 target steps, 128 units), so per-kernel cost decides: "
+    "Keras runs each LSTM step as separate small matmul and gate ops (unrolled here; rolled, in while loops), "
+    "forward and backward, where PyTorch runs each LSTM direction as one oneDNN kernel forward and one backward "
+    "(torch.profiler: aten::mkldnn_rnn_layer and aten::mkldnn_rnn_layer_backward).")
 
 
 def charlm_vs_torch(data_dir) -> dict:
