@@ -238,3 +238,18 @@ def test_benchmarks_md_targets_every_ratio_and_marks_a_busy_machine():
     assert row["char LM training tokens/s / PyTorch's"].endswith("| >= 1 | yes (on a busy machine: see its *_vs_torch details) |")
     assert row["LSTM seq2seq training examples/s / PyTorch's"].endswith("| 0.9 | >= 1 | **no** |")
     assert row["seq2seq training examples/s / PyTorch's"].endswith("| 1.3 | >= 1 | yes |")
+
+
+@needs_torch
+def test_gpt_reference_goes_through_the_shared_handoff_with_the_keras_parameters():
+    """benchmarks/_gpt_torch.py, one shot through run_json: nanoGPT's layout at a tiny size
+    has the parameters of tfmodels' GPT, trains and generates."""
+    cfg = dict(n_layer=1, n_head=2, n_embd=16, block_size=32, vocab_size=65)
+    ids = np.random.default_rng(0).integers(0, 65, 3000)
+    r = _torch_env.run_json(BENCH / "_gpt_torch.py",
+                            dict(train_ids=ids, val_x=ids[:64].reshape(2, 32), val_y=ids[1:65].reshape(2, 32),
+                                 prompt=ids[:5]),
+                            {**cfg, "iters": 3, "batch_size": 2, "learning_rate": 1e-3, "min_lr": 1e-4, "warmup": 1,
+                             "weight_decay": 0.1, "beta_2": 0.99, "grad_clip": 1.0, "generate_tokens": 5}, exe=TORCH)
+    assert r["params"] == tfmodels.build("gpt", dropout=0.0, **cfg).count_params()
+    assert np.isfinite(r["val_loss"]) and r["train_tokens_per_s"] > 0 and r["generate_tokens_per_s"] > 0
