@@ -44,16 +44,17 @@ SEQ2SEQ_EPOCHS = 20
 # sentiment accuracy is the mean over this many seeds (one seeded run until 2026-12-02)
 SENTIMENT_SEEDS = 5
 # until 2026-12-02: no dropout, constant learning rate, non-overlapping windows (1.698).
-# The time loop unrolled since 2026-12-04 (the same network, ~8% more steps a second in
-# the charlm_vs_torch section; the runs before it trained with a tf.while_loop). XLA off:
-# on the GRU's while loop a step took ~2.4 s against 0.27, unrolled 0.35 against 0.28.
+# The time loop stays a tf.while_loop: unrolled, the step was +8%, +1%, +2% and -2% as
+# fast in four interleaved charlm_vs_torch runs (2026-12-04), within the noise. XLA off:
+# on the while loop a step took 1.5-2.4 s against 0.23-0.27, unrolled 0.28-0.35 against 0.23-0.28.
 CHARLM = dict(cell="gru", units=512, embedding_dim=64, num_layers=1, dropout=0.2, seq_len=64,
               stride=8, batch_size=64, learning_rate=2e-3, schedule="cosine over the budget",
-              budget_seconds=CHARLM_MINUTES * 60, unroll=True, jit_compile=False)
+              budget_seconds=CHARLM_MINUTES * 60, unroll=False, jit_compile=False)
 LM_KWARGS = ("cell", "units", "embedding_dim", "num_layers", "dropout", "unroll")
 # the LSTM encoder-decoder and how it trains (Adam, batch 64). Unrolled at the dates'
-# fixed lengths since 2026-12-04 (the same network, ~14% more examples a second; the runs
-# before it trained with while loops); XLA off (the rolled loops took ~4 s a step with it).
+# fixed lengths since 2026-12-04 (the same network; +16%, +10% and +9% examples a second
+# in three interleaved seq2seq_vs_torch runs; the runs before it trained with while
+# loops); XLA off (2.8-4 s a step on the while loops, 0.53 unrolled after a 127 s compile).
 SEQ2SEQ = dict(embedding_dim=32, units=128, bidirectional_encoder=True, source_len=text.DATES_SOURCE_LEN,
                target_len=text.DATES_TARGET_LEN + 1, unroll=True)
 SEQ2SEQ_TRAIN = dict(batch_size=64, learning_rate=3e-3, jit_compile=False)
