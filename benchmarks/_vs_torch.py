@@ -264,4 +264,5 @@ def explain(r: dict, why: str) -> str:
     split = ", ".join(f"{k[:-3]} {ours[k]:.1f} against {theirs[k]:.1f}"
                       for k in ("forward_ms", "backward_ms", "optimizer_ms"))
     return (f"TensorFlow's step took {ours['step_ms']:.1f} ms against torch's {theirs['step_ms']:.1f} ms "
-            f"(mean over a few steps on one batch; {split} ms). {why}")
+            f"(medians of per-step times on one batch, 3 alternating rounds; {split} ms; a small phase can "
+            f"come out below 0 as a difference of medians). {why}")
