@@ -12,13 +12,14 @@ number of steps, on the same machine in the same minutes:
    Throughput is each side's steps over its summed block time; ``round_ratios`` shows
    the spread. Other processes on the machine do not slow both sides alike: under a
    second workload on the 2 cores, torch's blocks took 3-5x as long as on the quiet
-   machine and TensorFlow's 1.5x (one run, 2026-12-04: OpenMP's threads wait for each
-   other at every kernel). So each block records the share
-   of the machine's CPU time that neither this process nor the torch worker used
-   (``foreign_cpu_share``, from /proc); a round with a block above ``QUIET`` is left out
-   and rounds continue, up to twice ``rounds`` in all, until ``rounds`` quiet ones are
-   counted. Where fewer are quiet, every round counts and ``contended`` says so. More than one TensorFlow variant (e.g. rolled and unrolled time loops)
-   can be interleaved the same way; the first is the one the benchmark trains with.
+   machine and TensorFlow's 1.1-1.5x (2026-12-04: OpenMP's threads wait for each other
+   at every kernel). So each block records the share of the machine's CPU time that
+   neither this process nor the torch worker used (``foreign_cpu_share``, from /proc);
+   a round with a block above ``QUIET`` is left out and rounds continue, up to twice
+   ``rounds`` in all, until ``rounds`` quiet ones are counted. Where fewer are quiet,
+   every round counts and ``contended`` says so. More than one TensorFlow variant (e.g.
+   rolled and unrolled time loops) can be interleaved the same way; the first is the
+   one the benchmark trains with.
    Variants too slow to interleave at full length (``tried``: XLA on a recurrent
    model's while loop runs ~10-60x slower here) are timed briefly after the rounds.
 3. Where TensorFlow is slower, a per-phase split of a step on both sides: forward
@@ -204,7 +205,8 @@ def compare(models: dict, pool: dict, config: dict, *, inputs, target, per_step:
             times = {who: {} for who in order}
             for _ in range(3):
                 for who in order:
-                    got = torch_side.ask("phases", steps=phase_steps) if who == "torch" else sides[who].phases(phase_steps)
+                    got = (torch_side.ask("phases", steps=phase_steps) if who == "torch"
+                           else sides[who].phases(phase_steps))
                     for k, v in got.items():
                         times[who].setdefault(k, []).extend(v)
             phases = {who: _split(t) for who, t in times.items()}

@@ -378,8 +378,8 @@ def seq2seq_vs_torch() -> dict:
     models = {f"jit_compile={jit}, unroll={unroll} (trained so)": _seq2seq_model(vocab.size, jit, unroll),
               f"jit_compile={jit}, unroll={not unroll}": _seq2seq_model(vocab.size, jit, not unroll)}
     r = _vs_torch.compare(
-        models, pool, {"kind": "seq2seq_lstm", "vocab_size": vocab.size, "learning_rate": SEQ2SEQ_TRAIN["learning_rate"],
-                       "accuracy": True, **SEQ2SEQ},
+        models, pool, {"kind": "seq2seq_lstm", "vocab_size": vocab.size, "accuracy": True,
+                       "learning_rate": SEQ2SEQ_TRAIN["learning_rate"], **SEQ2SEQ},
         inputs=("source", "decoder_in"), target="decoder_out", per_step=SEQ2SEQ_TRAIN["batch_size"], unit="examples",
         plan=_vs_plan(), phase_steps=VS_TORCH["phase_steps"],
         # XLA on the unrolled loops: 127 s to compile, then 535 ms a step against 91 (2026-12-04): not retried

@@ -298,7 +298,8 @@ def seq2seq_vs_torch(plan=None, phase_steps=5, pool_batches=32) -> dict:
         r["explanation"] = _vs_torch.explain(r, SEQ2SEQ_WHY)
     r["config"] = {**cfg, "batch_size": bs, "learning_rate": SEQ2SEQ["learning_rate"], "jit_compile": jit,
                    "source_len": int(src.shape[1]), "target_len": int(dec_in.shape[1]),
-                   "optimizer": "Adam (epsilon 1e-7 on both sides), cosine decay over 20 epochs; accuracy on both sides"}
+                   "optimizer": "Adam (epsilon 1e-7 on both sides), cosine decay over 20 epochs; "
+                                "accuracy on both sides"}
     return _vs_torch.figures("seq2seq", "examples", r)
 
 

@@ -149,7 +149,8 @@ def test_compare_interleaves_equal_steps_and_splits_phases_where_slower(stand_in
     text = _vs_torch.explain(r, "Because.")
     assert text.startswith("TensorFlow's step took") and text.endswith("Because.")
     flat = _vs_torch.figures("charlm", "tokens", r)
-    assert flat["charlm_vs_torch_train_ratio"] == r["ratio"] and flat["torch_charlm_train_tokens_per_s"] == r["torch_per_s"]
+    assert flat["charlm_vs_torch_train_ratio"] == r["ratio"]
+    assert flat["torch_charlm_train_tokens_per_s"] == r["torch_per_s"]
     assert flat["charlm_vs_torch_contended"] is r["contended"]
 
 
@@ -235,7 +236,8 @@ def test_benchmarks_md_targets_every_ratio_and_marks_a_busy_machine():
                                     "seq2seq_vs_torch_train_ratio": 0.9, "seq2seq_vs_torch_contended": False},
                             "transformer": {"seq2seq_vs_torch_train_ratio": 1.3}})
     row = {r.split(" | ")[1]: r for r in rows if "PyTorch's" in r}
-    assert row["char LM training tokens/s / PyTorch's"].endswith("| >= 1 | yes (on a busy machine: see its *_vs_torch details) |")
+    assert row["char LM training tokens/s / PyTorch's"].endswith(
+        "| >= 1 | yes (on a busy machine: see its *_vs_torch details) |")
     assert row["LSTM seq2seq training examples/s / PyTorch's"].endswith("| 0.9 | >= 1 | **no** |")
     assert row["seq2seq training examples/s / PyTorch's"].endswith("| 1.3 | >= 1 | yes |")
 
