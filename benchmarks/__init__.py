@@ -6,7 +6,9 @@ JSON-able figures; the runner adds the date, the machine and the wall time.
 
 Long benchmarks remeasure parts of themselves: ``TFMODELS_BENCH_ONLY=a,b`` names the
 sections (or models) to run again; the figures of the others are kept from the last
-results file, and each part records the date it was measured.
+results file, and each part records the date it was measured. ``vs_torch`` names every
+section of a benchmark that measures it beside a PyTorch reference (``*_vs_torch``), so
+``TFMODELS_BENCH_ONLY=vs_torch`` runs just those comparisons.
 """
 import json
 import os
@@ -17,11 +19,19 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results"
 
 
+VS_TORCH = "vs_torch"  # the group of the *_vs_torch sections
+
+
 def only(valid) -> set[str]:
-    """The parts named in ``TFMODELS_BENCH_ONLY`` (empty: run everything); unknown names raise."""
+    """The parts named in ``TFMODELS_BENCH_ONLY`` (empty: run everything), ``vs_torch``
+    standing for every ``*_vs_torch`` part of `valid`; unknown names raise."""
     named = set(filter(None, os.environ.get("TFMODELS_BENCH_ONLY", "").split(",")))
+    group = {v for v in valid if v.endswith("_" + VS_TORCH)}
+    if VS_TORCH in named and group:
+        named = (named - {VS_TORCH}) | group
     if named - set(valid):
-        raise ValueError(f"TFMODELS_BENCH_ONLY: unknown {sorted(named - set(valid))}; valid: {list(valid)}")
+        choices = [*valid, VS_TORCH] if group else list(valid)
+        raise ValueError(f"TFMODELS_BENCH_ONLY: unknown {sorted(named - set(valid))}; valid: {choices}")
     return named
 
 

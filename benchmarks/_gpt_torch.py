@@ -16,13 +16,12 @@ Batches are drawn as the TensorFlow side draws them (numpy, same seed); throughp
 counts steps 2..N on both sides (TensorFlow's first step traces and compiles). Generation is
 nanoGPT's ``generate``: the whole cropped window again for every token (no cache).
 """
-import json
 import math
-import sys
 import time
 
 import numpy as np
 import torch
+from _torch_env import read_inputs, reply  # this folder is on the path of a script run from it
 from torch import nn
 from torch.nn import functional as F
 
@@ -92,9 +91,9 @@ class GPT(nn.Module):
         return idx
 
 
-def main(data_path, config_path, seed=0):
+def main(seed=0):
     torch.manual_seed(seed)
-    data, c = np.load(data_path), json.loads(open(config_path).read())
+    data, c, _ = read_inputs()
     train_ids = data["train_ids"]
     model = GPT(c)
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -136,13 +135,13 @@ def main(data_path, config_path, seed=0):
     t0 = time.perf_counter()
     model.generate(prompt, n)
     gen = n / (time.perf_counter() - t0)
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+    reply({"torch": torch.__version__, "threads": torch.get_num_threads(),
                       "params": sum(p.numel() for p in model.parameters()),
                       "train_tokens_per_s": (c["iters"] - 1) * bs * block / sum(times[1:]),  # steps 2..N
                       "train_seconds": sum(times), "first_step_seconds": times[0],
                       "val_loss": total / vy.numel(), "train_loss_last100": float(np.mean(losses[-100:])),
-                      "generate_tokens_per_s": gen, "generate": "no cache (nanoGPT's generate)"}))
+                      "generate_tokens_per_s": gen, "generate": "no cache (nanoGPT's generate)"})
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main()

@@ -9,9 +9,14 @@
   builtin ops, per-step latency)
 - seq2seq: dates in words/formats -> ISO with attention; exact match on held-out formats
 - embeddings: skip-gram on Tiny Shakespeare; neighbours of fixed words
+- charlm_vs_torch, seq2seq_vs_torch: training throughput of the char LM and of the LSTM
+  seq2seq beside PyTorch references of the same shapes, layer for layer, on the same
+  batches (benchmarks/_vs_torch.py), and the char LM's streaming generation beside
+  torch's; no training to convergence (the quality figures are the sections above)
 
 ``RNN_BENCH_SCALE`` (default 1.0) multiplies every training budget (use 0.02 for a smoke run).
-``TFMODELS_BENCH_ONLY=seq2seq`` reruns the named sections and keeps the others' figures.
+``TFMODELS_BENCH_ONLY=seq2seq`` reruns the named sections and keeps the others' figures;
+``TFMODELS_BENCH_ONLY=vs_torch`` runs the ``*_vs_torch`` sections alone.
 """
 import math
 import os
@@ -23,6 +28,7 @@ import numpy as np
 
 import benchmarks
 import tfmodels
+from benchmarks import _vs_torch
 import tensorflow as tf  # after tfmodels, which selects tf_keras behind tf.keras
 from tfmodels import keras
 from tfmodels.convert import tflite_ops, to_tflite
@@ -38,10 +44,23 @@ SEQ2SEQ_MINUTES = float(os.environ.get("RNN_SEQ2SEQ_MINUTES", "12"))
 SEQ2SEQ_EPOCHS = 20
 # sentiment accuracy is the mean over this many seeds (one seeded run until 2026-12-02)
 SENTIMENT_SEEDS = 5
-# until 2026-12-02: no dropout, constant learning rate, non-overlapping windows (1.698)
+# until 2026-12-02: no dropout, constant learning rate, non-overlapping windows (1.698).
+# The time loop stays a tf.while_loop: unrolled, the step was +8%, +1%, +2% and -2% as
+# fast in four interleaved charlm_vs_torch runs (2026-12-04), within the noise. XLA off:
+# on the while loop a step took 1.5-2.4 s against 0.23-0.27, unrolled 0.28-0.35 against 0.23-0.28.
 CHARLM = dict(cell="gru", units=512, embedding_dim=64, num_layers=1, dropout=0.2, seq_len=64,
               stride=8, batch_size=64, learning_rate=2e-3, schedule="cosine over the budget",
-              budget_seconds=CHARLM_MINUTES * 60)
+              budget_seconds=CHARLM_MINUTES * 60, unroll=False, jit_compile=False)
+LM_KWARGS = ("cell", "units", "embedding_dim", "num_layers", "dropout", "unroll")
+# the LSTM encoder-decoder and how it trains (Adam, batch 64). Unrolled at the dates'
+# fixed lengths since 2026-12-04 (the same network; +16%, +10% and +9% examples a second
+# in three interleaved seq2seq_vs_torch runs; the runs before it trained with while
+# loops); XLA off (2.8-4 s a step on the while loops, 0.53 unrolled after a 127 s compile).
+SEQ2SEQ = dict(embedding_dim=32, units=128, bidirectional_encoder=True, source_len=text.DATES_SOURCE_LEN,
+               target_len=text.DATES_TARGET_LEN + 1, unroll=True)
+SEQ2SEQ_TRAIN = dict(batch_size=64, learning_rate=3e-3, jit_compile=False)
+# the *_vs_torch sections: batches drawn once from the training windows/pairs and cycled
+VS_TORCH = dict(pool_batches=32, plan=_vs_torch.PLAN, phase_steps=5, generate_tokens=300, temperature=0.8)
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -127,8 +146,8 @@ def char_lm(data_dir, out: Path) -> dict:
     budget = TimeBudget(cfg["budget_seconds"], cosine=True)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     result = fit("char_lm", splits, epochs=1000, batch_size=cfg["batch_size"], learning_rate=cfg["learning_rate"],
-                 loss=loss, metrics=[], callbacks=[budget], verbose=0,
-                 model_kwargs={k: cfg[k] for k in ("cell", "units", "embedding_dim", "num_layers", "dropout")})
+                 loss=loss, metrics=[], callbacks=[budget], verbose=0, jit_compile=cfg["jit_compile"],
+                 model_kwargs={k: cfg[k] for k in LM_KWARGS})
     lm = result.model
     train_seconds = time.perf_counter() - budget.start
     # validation loss over the whole held-out 10%, as nats/char
@@ -207,12 +226,10 @@ def seq2seq() -> dict:
     splits, pairs = text.dates_splits(train_pairs=n_train)
     held_src, held_tgt = pairs["test"]
     seen_src, seen_tgt = text.dates_task(1000, seed=3)
-    cfg = dict(embedding_dim=32, units=128, bidirectional_encoder=True)
-    model = rnn.seq2seq_lstm(source_vocab_size=vocab.size, **cfg)
-    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    cfg = SEQ2SEQ
+    model = _seq2seq_model(vocab.size)
     start = time.perf_counter()
-    hist = model.fit(list(splits.train[0]), splits.train[1], batch_size=64,
+    hist = model.fit(list(splits.train[0]), splits.train[1], batch_size=SEQ2SEQ_TRAIN["batch_size"],
                      epochs=max(1, int(SEQ2SEQ_EPOCHS * SCALE)), verbose=0,
                      validation_data=(list(splits.val[0]), splits.val[1]),
                      callbacks=[_early("val_loss", 2), TimeBudget(SEQ2SEQ_MINUTES * 60 * SCALE)])
@@ -241,6 +258,140 @@ def seq2seq() -> dict:
                                "params": model.count_params()}}
 
 
+def _seq2seq_model(vocab_size, jit_compile=None, unroll=None):
+    """The LSTM encoder-decoder compiled as :func:`seq2seq` trains it."""
+    model = rnn.seq2seq_lstm(source_vocab_size=vocab_size,
+                             **{**SEQ2SEQ, **({} if unroll is None else {"unroll": unroll})})
+    model.compile(keras.optimizers.Adam(SEQ2SEQ_TRAIN["learning_rate"]),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
+                  jit_compile=SEQ2SEQ_TRAIN["jit_compile"] if jit_compile is None else jit_compile)
+    return model
+
+
+# -- beside PyTorch ---------------------------------------------------------------------
+
+
+def _vs_plan() -> dict:
+    """The interleaving plan, its blocks scaled by ``RNN_BENCH_SCALE`` (2 steps at least)."""
+    plan = VS_TORCH["plan"]
+    return {**plan, "block": max(2, int(plan["block"] * SCALE))}
+
+
+def _charlm_model(vocab_size, jit_compile, unroll):
+    """The char LM built through the registry and compiled as :func:`char_lm`'s trainer does."""
+    cfg = {**CHARLM, "unroll": unroll}
+    model = tfmodels.build("char_lm", input_shape=(cfg["seq_len"],), num_classes=vocab_size,
+                           **{k: cfg[k] for k in LM_KWARGS})
+    model.compile(keras.optimizers.Adam(cfg["learning_rate"]),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[], jit_compile=jit_compile)
+    return model
+
+
+CHARLM_WHY = (
+    "Keras' GRU runs its 64 steps as separate graph ops (unrolled; rolled, a tf.while_loop whose gradient stacks "
+    "every step's intermediates in TensorLists), each a kernel the executor dispatches, forward and backward; "
+    "PyTorch's CPU GRU (unlike its LSTM, not a oneDNN kernel) projects the inputs of all steps in one GEMM and "
+    "runs the recurrence as per-step ATen addmm and gate kernels from C++ (torch.profiler: 64 addmm a step). "
+    "The split above says which phase the difference is in.")
+SEQ2SEQ_WHY = (
+    "The dates batches are small (64 x 56 source and 11 target steps, 128 units), so per-kernel cost decides: "
+    "Keras runs each LSTM step as separate small matmul and gate ops (unrolled here; rolled, in while loops), "
+    "forward and backward, where PyTorch runs each LSTM direction as one oneDNN kernel forward and one backward "
+    "(torch.profiler: aten::mkldnn_rnn_layer and aten::mkldnn_rnn_layer_backward).")
+
+
+def charlm_vs_torch(data_dir) -> dict:
+    """The char LM's training tokens/s beside torch's (Embedding + nn.GRU + Linear of the
+    same sizes, same batches, Adam at the same rate), and streaming generation tokens/s
+    of both: the tfmodels one-step model (:func:`rnn.generate_chars`, one compiled loop,
+    and :func:`rnn.sample_chars`, a step call a character) against torch stepping its GRU
+    with the hidden state carried."""
+    cfg, vs = CHARLM, VS_TORCH
+    train_ids, _, vocab = text.char_corpus(data_dir)
+    x, y = text.char_windows(train_ids, cfg["seq_len"], cfg["stride"])
+    pool = _vs_torch.batch_pool({"x": x, "y": y}, cfg["batch_size"], vs["pool_batches"])
+    keras.utils.set_random_seed(0)
+    jit, unroll = cfg["jit_compile"], cfg["unroll"]
+    models = {f"jit_compile={jit}, unroll={unroll} (trained so)": _charlm_model(vocab.size, jit, unroll),
+              f"jit_compile={jit}, unroll={not unroll}": _charlm_model(vocab.size, jit, not unroll)}
+    tried = {f"jit_compile={not jit}, unroll={u}": _charlm_model(vocab.size, not jit, u) for u in (False, True)}
+    prompt = vocab.encode("ROMEO:\n").tolist()
+    n, temp = max(20, int(vs["generate_tokens"] * SCALE)), vs["temperature"]
+
+    def generation(torch_side):  # ABAB: each way twice, alternating; the best of two counts
+        step = rnn.streaming_char_lm(next(iter(models.values())))
+        step_fn = rnn.keras_step_fn(step)
+        ways = {"compiled_loop": lambda: rnn.generate_chars(step, prompt, n, temperature=temp, seed=0),
+                "step_fn": lambda: rnn.sample_chars(step_fn, rnn.zero_states(step), prompt, n, temperature=temp,
+                                                    seed=0),
+                "torch": lambda: torch_side.ask("generate", prompt=prompt, n=n, temperature=temp)}
+        ways["compiled_loop"]()  # traces and compiles (once per length)
+        rnn.sample_chars(step_fn, rnn.zero_states(step), prompt, 20, temperature=temp)
+        torch_side.ask("generate", prompt=prompt, n=20, temperature=temp)
+        runs = {k: [] for k in ways}
+        for _ in range(2):
+            for k, run in ways.items():
+                start = time.perf_counter()
+                out = run()
+                seconds = out["seconds"] if k == "torch" else time.perf_counter() - start
+                runs[k].append(n / seconds)
+        best = {k: max(v) for k, v in runs.items()}
+        return {"generate": {
+            "tokens": n, "prompt_chars": len(prompt), "temperature": temp, "tokens_per_s_runs": runs,
+            "tf_tokens_per_s": best["compiled_loop"], "tf_step_fn_tokens_per_s": best["step_fn"],
+            "torch_tokens_per_s": best["torch"],
+            "tf": "tfmodels.models.rnn.generate_chars(streaming_char_lm(lm), ...): one step a character with the "
+                  "state carried, inside one XLA-compiled tf.while_loop, stateless categorical sampling, batch 1",
+            "tf_step_fn": "rnn.sample_chars over rnn.keras_step_fn(step): the streaming path (the app's, the edge "
+                          "parity's): one compiled step call a character from Python, numpy sampling, batch 1",
+            "torch": "nn.GRU stepped one character at a time from Python with its hidden state carried, "
+                     "torch.multinomial sampling, batch 1, no_grad",
+            "measured": "each way twice, alternating, after a warm-up run; the best of two counts"}}
+
+    r = _vs_torch.compare(
+        models, pool, {"kind": "char_lm", "vocab_size": vocab.size, "num_classes": vocab.size,
+                       "learning_rate": cfg["learning_rate"], **{k: cfg[k] for k in LM_KWARGS}},
+        inputs=("x",), target="y", per_step=cfg["batch_size"] * cfg["seq_len"], unit="tokens", plan=_vs_plan(),
+        phase_steps=vs["phase_steps"], then=generation, tried=tried)
+    out = _vs_torch.figures("charlm", "tokens", r)
+    if "generate" in r:
+        g = r["generate"]
+        out |= {"charlm_generate_tokens_per_s": g["tf_tokens_per_s"],
+                "charlm_generate_tokens_per_s_step_fn": g["tf_step_fn_tokens_per_s"],
+                "torch_charlm_generate_tokens_per_s": g["torch_tokens_per_s"]}
+    if r.get("ratio", 1.0) < 1.0:
+        r["explanation"] = _vs_torch.explain(r, CHARLM_WHY)
+    r["config"] = {**{k: cfg[k] for k in (*LM_KWARGS, "seq_len", "batch_size", "learning_rate", "jit_compile")},
+                   "optimizer": "Adam (epsilon 1e-7 on both sides), constant rate", "pool_batches": len(pool["x"])}
+    return out
+
+
+def seq2seq_vs_torch() -> dict:
+    """The LSTM encoder-decoder's training examples/s beside torch's (nn.LSTM encoder and
+    decoder, the same additive attention and heads), on the dates training batches."""
+    vocab = text.dates_vocab()
+    splits, _ = text.dates_splits()
+    (src, dec_in), dec_out = splits.train
+    pool = _vs_torch.batch_pool({"source": src, "decoder_in": dec_in, "decoder_out": dec_out},
+                                SEQ2SEQ_TRAIN["batch_size"], VS_TORCH["pool_batches"])
+    keras.utils.set_random_seed(0)
+    jit, unroll = SEQ2SEQ_TRAIN["jit_compile"], SEQ2SEQ["unroll"]
+    models = {f"jit_compile={jit}, unroll={unroll} (trained so)": _seq2seq_model(vocab.size, jit, unroll),
+              f"jit_compile={jit}, unroll={not unroll}": _seq2seq_model(vocab.size, jit, not unroll)}
+    r = _vs_torch.compare(
+        models, pool, {"kind": "seq2seq_lstm", "vocab_size": vocab.size, "accuracy": True,
+                       "learning_rate": SEQ2SEQ_TRAIN["learning_rate"], **SEQ2SEQ},
+        inputs=("source", "decoder_in"), target="decoder_out", per_step=SEQ2SEQ_TRAIN["batch_size"], unit="examples",
+        plan=_vs_plan(), phase_steps=VS_TORCH["phase_steps"],
+        # XLA on the unrolled loops: 127 s to compile, then 535 ms a step against 91 (2026-12-04): not retried
+        tried={f"jit_compile={not jit}, unroll=False": _seq2seq_model(vocab.size, not jit, False)})
+    if r.get("ratio", 1.0) < 1.0:
+        r["explanation"] = _vs_torch.explain(r, SEQ2SEQ_WHY)
+    r["config"] = {**SEQ2SEQ, **SEQ2SEQ_TRAIN, "source_len": int(src.shape[1]), "target_len": int(dec_in.shape[1]),
+                   "optimizer": "Adam (epsilon 1e-7 on both sides), constant rate; accuracy computed on both sides"}
+    return _vs_torch.figures("seq2seq", "examples", r)
+
+
 def word_vectors(data_dir) -> dict:
     lines = [l for l in text.read_shakespeare(data_dir).split("\n") if l and not l.endswith(":")]
     start = time.perf_counter()
@@ -253,7 +404,7 @@ def word_vectors(data_dir) -> dict:
                                   "train_seconds": round(time.perf_counter() - start, 1)}}
 
 
-SECTIONS = ("sentiment", "forecast", "seq2seq", "embeddings", "charlm")
+SECTIONS = ("sentiment", "forecast", "seq2seq", "embeddings", "charlm", "charlm_vs_torch", "seq2seq_vs_torch")
 
 
 def run(data_dir) -> dict:
@@ -267,7 +418,8 @@ def run(data_dir) -> dict:
                "errors": {k: v for k, v in previous.get("errors", {}).items() if k not in rerun},
                "section_seconds": previous.get("section_seconds", {})}
     parts = {"sentiment": lambda: sentiment(data_dir), "forecast": forecast, "seq2seq": seq2seq,
-             "embeddings": lambda: word_vectors(data_dir)}
+             "embeddings": lambda: word_vectors(data_dir), "charlm_vs_torch": lambda: charlm_vs_torch(data_dir),
+             "seq2seq_vs_torch": seq2seq_vs_torch}
     with tempfile.TemporaryDirectory() as tmp:
         parts["charlm"] = lambda: char_lm(data_dir, Path(tmp))
         for name in rerun:

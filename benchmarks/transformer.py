@@ -12,9 +12,13 @@ Every figure is measured in this run, references included:
   * ViT and MLP-Mixer on USPS, float32 and int8 test accuracy through the edge kit.
   * GPT's fixed-context next-token TFLite model generating through the edge kit vs Keras.
   * attention time and score-matrix memory against sequence length (64..1024 tokens).
+  * seq2seq_vs_torch: the dates transformer's training examples/s beside a PyTorch
+    reference of the same shapes (nn.TransformerEncoderLayer/DecoderLayer), on the same
+    batches (benchmarks/_vs_torch.py); throughput only, no training to convergence.
 
 ``TFMODELS_BENCH_ONLY=gpt,usps`` runs only those sections (gpt, sentiment, seq2seq, usps,
-attention) and keeps the other sections' figures from the existing results file;
+attention, seq2seq_vs_torch; ``vs_torch`` names the last) and keeps the other sections'
+figures from the existing results file;
 ``sections`` records when each section was last measured.
 """
 import tempfile
@@ -25,6 +29,7 @@ import numpy as np
 
 import benchmarks
 import tfmodels
+from benchmarks import _vs_torch
 import tensorflow as tf  # after tfmodels, which selects tf_keras behind tf.keras
 from tfmodels import convert, keras, train
 from tfmodels.data import load_splits
@@ -40,7 +45,7 @@ SENTIMENT = dict(epochs=30, batch_size=32, learning_rate=5e-4,
 # on text.dates_splits(), the task of the rnn benchmark (12000 train / 1000 test pairs
 # until 2026-12-02: 0.919 held-out); the LSTM + attention beside it is that benchmark's
 # own (until 2026-12-02 a second config here: lr 2e-3 cosine, no early stopping)
-SEQ2SEQ = dict(epochs=20, batch_size=64, learning_rate=1e-3, beam_width=4,
+SEQ2SEQ = dict(epochs=20, batch_size=64, learning_rate=1e-3, beam_width=4, jit_compile=False,
                model=dict(num_layers=2, num_heads=4, dim=128, mlp_dim=256, dropout=0.1))
 # ViT and Mixer train with their registered setups (tfmodels.models.vision_transformer)
 USPS = dict(augment="digits")
@@ -116,10 +121,7 @@ def torch_gpt(data_dir, cfg=GPT_TRAIN, n=200) -> dict:
     """The same GPT, setup and batches in PyTorch (benchmarks/_gpt_torch.py, nanoGPT's
     layout), in its own virtualenv; ``{"torch_unavailable": why}`` where torch cannot be
     installed."""
-    import json
-    import subprocess
-
-    from benchmarks._torch_env import TorchUnavailable, python
+    from benchmarks._torch_env import TorchUnavailable, python, run_json
 
     try:
         exe = python()
@@ -127,13 +129,9 @@ def torch_gpt(data_dir, cfg=GPT_TRAIN, n=200) -> dict:
         return {"torch_unavailable": str(e)}
     train_ids, val_ids, vocab = text.char_corpus(data_dir)
     vx, vy = text.char_windows(val_ids, GPT["block_size"])
-    with tempfile.TemporaryDirectory() as tmp:
-        np.savez(Path(tmp) / "data.npz", train_ids=train_ids, val_x=vx, val_y=vy, prompt=vocab.encode("ROMEO:\n"))
-        config = {**GPT, **cfg, "vocab_size": vocab.size, "generate_tokens": n}
-        (Path(tmp) / "config.json").write_text(json.dumps(config))
-        done = subprocess.run([str(exe), str(Path(__file__).parent / "_gpt_torch.py"), str(Path(tmp) / "data.npz"),
-                               str(Path(tmp) / "config.json")], capture_output=True, text=True, check=True)
-    r = json.loads(done.stdout.strip().splitlines()[-1])
+    r = run_json(Path(__file__).parent / "_gpt_torch.py",
+                 dict(train_ids=train_ids, val_x=vx, val_y=vy, prompt=vocab.encode("ROMEO:\n")),
+                 {**GPT, **cfg, "vocab_size": vocab.size, "generate_tokens": n}, exe=exe)
     return {"torch_gpt_train_tokens_per_s": r["train_tokens_per_s"], "torch_gpt_val_loss": r["val_loss"],
             "torch_gpt_generate_tokens_per_s": r["generate_tokens_per_s"], "torch_gpt": r}
 
@@ -239,7 +237,7 @@ def seq2seq(data_dir):
     t0 = time.perf_counter()
     tr = train.fit(lambda: tfmodels.build("transformer_seq2seq", vocab_size=vocab.size, **SEQ2SEQ["model"]),
                    splits, epochs=SEQ2SEQ["epochs"], batch_size=SEQ2SEQ["batch_size"],
-                   learning_rate=SEQ2SEQ["learning_rate"], schedule="cosine",
+                   learning_rate=SEQ2SEQ["learning_rate"], schedule="cosine", jit_compile=SEQ2SEQ["jit_compile"],
                    loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"], verbose=0)
     t1 = time.perf_counter()
     per_format = {}
@@ -255,6 +253,54 @@ def seq2seq(data_dir):
             "lstm_seq2seq_beam_exact_match": lstm["seq2seq_exact_match_beam3"],
             "lstm_seq2seq_train_seconds": lstm["seq2seq_config"]["train_seconds"],
             "lstm_seq2seq_config": lstm["seq2seq_config"]}
+
+
+def _seq2seq_model(vocab, steps_per_epoch, jit_compile):
+    """The dates transformer compiled as :func:`seq2seq`'s ``train.fit`` compiles it (Adam,
+    cosine decay over all epochs, cross-entropy on the softmax output, accuracy)."""
+    model = tfmodels.build("transformer_seq2seq", vocab_size=vocab.size, **SEQ2SEQ["model"])
+    rate = keras.optimizers.schedules.CosineDecay(SEQ2SEQ["learning_rate"], SEQ2SEQ["epochs"] * steps_per_epoch)
+    model.compile(keras.optimizers.Adam(rate), keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"],
+                  jit_compile=jit_compile)
+    return model
+
+
+SEQ2SEQ_WHY = (
+    "Each step is small (64 dates, 56 source and 11 target tokens, 128 wide): per-op cost, not matmul FLOPs, "
+    "decides it. tfmodels' attention is written out of matmul, softmax and masking ops (so it converts to "
+    "builtin TFLite ops), where PyTorch's layers call the fused scaled_dot_product_attention kernel.")
+
+
+def seq2seq_vs_torch(plan=None, phase_steps=5, pool_batches=32) -> dict:
+    """Training examples/s of the dates transformer beside torch's nn.Transformer layers
+    of the same widths, heads and layers (benchmarks/_seq_torch.py), same batches, Adam
+    with the same cosine schedule; interleaved as benchmarks/_vs_torch.py describes."""
+    from tfmodels.layers.positional import sinusoids
+
+    vocab = text.dates_vocab()
+    splits, _ = text.dates_splits()
+    (src, dec_in), dec_out = splits.train
+    bs, cfg = SEQ2SEQ["batch_size"], SEQ2SEQ["model"]
+    pool = _vs_torch.batch_pool({"source": src, "decoder_in": dec_in, "decoder_out": dec_out}, bs, pool_batches)
+    steps = splits.steps("train", bs)
+    keras.utils.set_random_seed(0)
+    jit = SEQ2SEQ["jit_compile"]
+    models = {f"jit_compile={jit} (trained so)": _seq2seq_model(vocab, steps, jit),
+              f"jit_compile={not jit}": _seq2seq_model(vocab, steps, not jit)}
+    r = _vs_torch.compare(
+        models, pool, {"kind": "seq2seq_transformer", "vocab_size": vocab.size, **cfg, "accuracy": True,
+                       "learning_rate": SEQ2SEQ["learning_rate"], "cosine_decay_steps": SEQ2SEQ["epochs"] * steps},
+        inputs=("source", "decoder_in"), target="decoder_out", per_step=bs, unit="examples",
+        plan=plan or _vs_torch.PLAN, phase_steps=phase_steps,
+        torch_arrays={"source_positions": sinusoids(src.shape[1], cfg["dim"]),
+                      "target_positions": sinusoids(dec_in.shape[1], cfg["dim"])})
+    if r.get("ratio", 1.0) < 1.0:
+        r["explanation"] = _vs_torch.explain(r, SEQ2SEQ_WHY)
+    r["config"] = {**cfg, "batch_size": bs, "learning_rate": SEQ2SEQ["learning_rate"], "jit_compile": jit,
+                   "source_len": int(src.shape[1]), "target_len": int(dec_in.shape[1]),
+                   "optimizer": "Adam (epsilon 1e-7 on both sides), cosine decay over 20 epochs; "
+                                "accuracy on both sides"}
+    return _vs_torch.figures("seq2seq", "examples", r)
 
 
 # -- USPS: ViT and MLP-Mixer ---------------------------------------------------------
@@ -303,7 +349,7 @@ def attention_cost(heads=4, key_dim=32, runs=20):
     return rows
 
 
-SECTIONS = ("gpt", "sentiment", "seq2seq", "usps", "attention")
+SECTIONS = ("gpt", "sentiment", "seq2seq", "usps", "attention", "seq2seq_vs_torch")
 
 
 def run(data_dir) -> dict:
@@ -338,6 +384,8 @@ def run(data_dir) -> dict:
             builtin |= b
     if want("attention"):
         results["attention_cost"] = attention_cost()
+    if want("seq2seq_vs_torch"):
+        results |= seq2seq_vs_torch()
     results["sections"] = benchmarks.sections(previous, [p for p in SECTIONS if want(p)])
     results["builtin_only"] = {**previous.get("builtin_only", {}), **builtin}
     return {**previous, **results}

@@ -175,6 +175,20 @@ def test_streaming_tflite_generates_like_keras(tiny_lm, tmp_path):
     assert not any(o.startswith("CUSTOM") for o in tflite_ops(q)) and len(q) < len(flat)
 
 
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_compiled_generation_loop_matches_the_step_function(tiny_lm, jit_compile):
+    """generate_chars (one compiled while loop) carries the state as sample_chars does:
+    the same greedy ids; sampled ids are valid, reproducible per seed, and move with it."""
+    step = rnn.streaming_char_lm(tiny_lm)
+    greedy = rnn.sample_chars(rnn.keras_step_fn(step), rnn.zero_states(step), [3, 4, 5], 15, temperature=0)
+    assert rnn.generate_chars(step, [3, 4, 5], 15, temperature=0, jit_compile=jit_compile) == greedy
+    a, b, c = (rnn.generate_chars(step, [3, 4, 5], 40, temperature=1.0, seed=s, jit_compile=jit_compile)
+               for s in (0, 0, 1))
+    assert a == b and a != c and len(a) == 40 and all(0 <= i < VOCAB for i in a)
+    with pytest.raises(ValueError, match="prompt"):
+        rnn.generate_chars(step, [], 5)
+
+
 def test_char_lm_sequence_model_converts_to_the_stateful_fused_op():
     """Not unrolled (char_lm's default: T is free), an LSTM converts at batch 1 to the
     fused op, which starts each invocation from the previous one's final state. Why the
@@ -253,3 +267,19 @@ def test_greedy_and_beam_decoding_agree_with_teacher_forcing(seq2seq, tmp_path):
     model.save(tmp_path / "s2s.keras")  # the apps' format; a SavedModel of it takes ~40 s to trace
     back = keras.models.load_model(tmp_path / "s2s.keras", compile=False)
     np.testing.assert_array_equal(rnn.Seq2SeqDecoder(back).greedy(src[:4], 6), greedy)
+
+
+def test_unrolled_seq2seq_computes_what_the_rolled_one_does(seq2seq):
+    """unroll=True (fixed lengths) is the same network: the rolled model's weights give
+    the same logits and the same greedy decoding; without lengths it refuses."""
+    model, src = seq2seq
+    unrolled = rnn.seq2seq_lstm(source_vocab_size=12, embedding_dim=4, units=8, source_len=5, target_len=5,
+                                unroll=True)
+    unrolled.set_weights(model.get_weights())
+    dec_in = np.concatenate([np.ones((16, 1), np.int32), src[:, :4]], 1)
+    np.testing.assert_allclose(unrolled.predict([src, dec_in], verbose=0), model.predict([src, dec_in], verbose=0),
+                               atol=1e-5)
+    np.testing.assert_array_equal(rnn.Seq2SeqDecoder(unrolled).greedy(src[:4], 6),
+                                  rnn.Seq2SeqDecoder(model).greedy(src[:4], 6))
+    with pytest.raises(ValueError, match="source_len and target_len"):
+        rnn.seq2seq_lstm(source_vocab_size=12, unroll=True)
