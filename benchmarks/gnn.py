@@ -83,9 +83,9 @@ def tu_models(data_dir, config, runs) -> dict:
     from tfmodels.models.gnn.tasks import cross_validate, fair_cross_validate
 
     gcn = {"pooling": "sum", "hidden_units": 32, "num_layers": 3, "dropout": 0.0, "weight_decay": 0.0}
-    out = {}
+    out, collections = {}, {ds: load_tu(ds, data_dir) for ds in dict.fromkeys(ds for ds, _ in runs)}
     for ds, name in runs:  # each with GIN's setup (Xu et al.: batch 32, 0.01 halved every 50)
-        coll = load_tu(ds, data_dir)
+        coll = collections[ds]
         setup = dict(folds=config["tu_folds"], epochs=config["tu_epochs"][ds], batch_size=32,
                      learning_rate=0.01, schedule="step", model_kwargs=gcn if name == "gcn" else None)
         start = time.perf_counter()
