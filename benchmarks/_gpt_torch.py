@@ -91,22 +91,29 @@ class GPT(nn.Module):
         return idx
 
 
+def optimizer(model, c):
+    """nanoGPT's AdamW: weight decay on the 2-D weights only, betas (0.9, ``beta_2``)."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    other = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": c["weight_decay"]},
+                              {"params": other, "weight_decay": 0.0}],
+                             lr=c["learning_rate"], betas=(0.9, c["beta_2"]))
+
+
+def lr(c, step):
+    """nanoGPT's get_lr, as WarmupCosine on the TensorFlow side: linear warmup, cosine to min_lr."""
+    if step < c["warmup"]:
+        return c["learning_rate"] * (step + 1) / c["warmup"]
+    ratio = min(1.0, (step - c["warmup"]) / (c["iters"] - c["warmup"]))
+    return c["min_lr"] + 0.5 * (1 + math.cos(math.pi * ratio)) * (c["learning_rate"] - c["min_lr"])
+
+
 def main(seed=0):
     torch.manual_seed(seed)
     data, c, _ = read_inputs()
     train_ids = data["train_ids"]
     model = GPT(c)
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    other = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": c["weight_decay"]},
-                             {"params": other, "weight_decay": 0.0}],
-                            lr=c["learning_rate"], betas=(0.9, c["beta_2"]))
-
-    def lr(step):  # nanoGPT's get_lr, as WarmupCosine on the TensorFlow side
-        if step < c["warmup"]:
-            return c["learning_rate"] * (step + 1) / c["warmup"]
-        ratio = min(1.0, (step - c["warmup"]) / (c["iters"] - c["warmup"]))
-        return c["min_lr"] + 0.5 * (1 + math.cos(math.pi * ratio)) * (c["learning_rate"] - c["min_lr"])
+    opt = optimizer(model, c)
 
     rng, block, bs = np.random.default_rng(seed), c["block_size"], c["batch_size"]
     losses, times = [], []
@@ -115,7 +122,7 @@ def main(seed=0):
         s = rng.integers(0, len(train_ids) - block - 1, bs)
         w = torch.from_numpy(train_ids[s[:, None] + np.arange(block + 1)].astype(np.int64))
         for group in opt.param_groups:
-            group["lr"] = lr(it)
+            group["lr"] = lr(c, it)
         logits = model(w[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), w[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)

@@ -21,6 +21,8 @@ blocks of these:
   dropout, ``nn.TransformerEncoderLayer`` / ``nn.TransformerDecoderLayer`` (pre-norm,
   GeLU, same widths and heads; ``F.scaled_dot_product_attention`` inside), final
   LayerNorms, Linear head; padding masked as keys in both attentions, causal decoder.
+* ``gpt`` (``transformer.GPT``): the GPT benchmark's reference, benchmarks/_gpt_torch.py,
+  trained as there (nanoGPT's AdamW, warmup-cosine rate and gradient clipping).
 
 Batches are the benchmark's own (``data.npz``: a pool of batches, taken in order and
 cycled, as the TensorFlow side takes them), so both sides train on identical batches.
@@ -34,6 +36,7 @@ import time
 
 import numpy as np
 import torch
+import _gpt_torch
 from _torch_env import read_inputs, reply, serve  # this folder is on the path of a script run from it
 from torch import nn
 from torch.nn import functional as F
@@ -130,6 +133,8 @@ def build(c, data):
         return Seq2SeqLSTM(c)
     if c["kind"] == "seq2seq_transformer":
         return Seq2SeqTransformer(c, data["source_positions"], data["target_positions"])
+    if c["kind"] == "gpt":
+        return _gpt_torch.GPT(c)
     raise ValueError(f"unknown kind {c['kind']!r}")
 
 
@@ -146,9 +151,13 @@ class Reference:
         torch.manual_seed(seed)
         self.c = c
         self.model = build(c, data)
-        # Keras' Adam: epsilon 1e-7 (PyTorch's default is 1e-8)
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=c["learning_rate"], eps=1e-7)
-        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_factor(c))
+        if c["kind"] == "gpt":  # nanoGPT's setup
+            self.opt = _gpt_torch.optimizer(self.model, c)
+            factor = lambda step: _gpt_torch.lr(c, step) / c["learning_rate"]  # noqa: E731
+        else:  # Keras' Adam: epsilon 1e-7 (PyTorch's default is 1e-8)
+            self.opt = torch.optim.Adam(self.model.parameters(), lr=c["learning_rate"], eps=1e-7)
+            factor = _lr_factor(c)
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.opt, factor)
         self.inputs = [torch.from_numpy(data[k].astype(np.int64)) for k in c["inputs"]]  # [P, B, ...] each
         self.target = torch.from_numpy(data[c["target"]].astype(np.int64))
         self.cursor = 0
@@ -172,6 +181,8 @@ class Reference:
         loss = self._loss(xs, y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        if self.c.get("grad_clip"):
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.c["grad_clip"])
         self.opt.step()
         self.schedule.step()
         return loss.item()
