@@ -53,9 +53,7 @@ def build_localizer(directory, progress, *, filters=(16, 32, 32), dense_units=64
     splits = box_splits()
     kwargs = {"input_shape": list(splits.info.input_shape), "filters": list(filters), "dense_units": dense_units}
     model = _train("localizer", kwargs, splits, progress, epochs=epochs, learning_rate=learning_rate,
-                   label="localizer", loss={"class": keras.losses.SparseCategoricalCrossentropy(),
-                                            "box": keras.losses.MeanSquaredError()},
-                   metrics={"class": ["accuracy"]})
+                   label="localizer")  # the trainer's localization loss: cross-entropy + box L1
     x, y = splits.test
     pred = model.predict(x, batch_size=256, verbose=0)
     save_rebuildable(directory, model, "localizer", kwargs,
@@ -98,8 +96,10 @@ def draw_boxes(image, boxes: dict):
 
     rgb = Image.fromarray(_rgb(image))
     draw = ImageDraw.Draw(rgb)
-    for colour, (y0, x0, y1, x1) in boxes.items():
-        draw.rectangle([x0 * rgb.width, y0 * rgb.height, x1 * rgb.width - 1, y1 * rgb.height - 1],
+    for colour, box in boxes.items():  # a regressed box may come out inverted or off the image
+        (y0, y1), (x0, x1) = (sorted(np.clip(box[i::2], 0.0, 1.0)) for i in (0, 1))
+        draw.rectangle([x0 * rgb.width, y0 * rgb.height, max(x0 * rgb.width, x1 * rgb.width - 1),
+                        max(y0 * rgb.height, y1 * rgb.height - 1)],
                        outline=colour, width=3)
     return rgb
 

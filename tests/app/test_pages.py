@@ -130,6 +130,9 @@ def test_box_drawing_and_mask_overlay_colour_the_right_pixels():
     z = vm.ZOOM
     assert drawn.shape == (10 * z, 10 * z, 3)
     assert tuple(drawn[0, 0]) == (255, 0, 0) and drawn[7 * z, 7 * z].max() == 0
+    # a regressed box can come out inverted and past the edge: drawn as the box it spans
+    inverted = np.asarray(vm.draw_boxes(image, {"red": np.array([0.5, 0.5, -0.2, 0.0])}))
+    np.testing.assert_array_equal(inverted, drawn)
     labels = np.zeros((10, 10), int)
     labels[2, 3] = 4  # digit 3
     painted = vm.overlay(image, labels)

@@ -231,7 +231,8 @@ def test_benchmarks_md_targets_every_ratio_and_marks_a_busy_machine():
 
     keys = {(bench, key) for bench, _, key, _, _ in render.TARGETS}
     assert {("rnn", "charlm_vs_torch_train_ratio"), ("rnn", "seq2seq_vs_torch_train_ratio"),
-            ("rnn", "charlm_generate_tokens_per_s"), ("transformer", "seq2seq_vs_torch_train_ratio")} <= keys
+            ("rnn", "charlm_generate_tokens_per_s"), ("transformer", "seq2seq_vs_torch_train_ratio"),
+            ("transformer", "gpt_vs_torch_train_ratio")} <= keys
     rows = render._targets({"rnn": {"charlm_vs_torch_train_ratio": 1.2, "charlm_vs_torch_contended": True,
                                     "seq2seq_vs_torch_train_ratio": 0.9, "seq2seq_vs_torch_contended": False},
                             "transformer": {"seq2seq_vs_torch_train_ratio": 1.3}})
@@ -255,3 +256,18 @@ def test_gpt_reference_goes_through_the_shared_handoff_with_the_keras_parameters
                              "weight_decay": 0.1, "beta_2": 0.99, "grad_clip": 1.0, "generate_tokens": 5}, exe=TORCH)
     assert r["params"] == tfmodels.build("gpt", dropout=0.0, **cfg).count_params()
     assert np.isfinite(r["val_loss"]) and r["train_tokens_per_s"] > 0 and r["generate_tokens_per_s"] > 0
+
+
+@needs_torch
+def test_worker_gpt_kind_trains_with_nanogpts_setup_and_the_keras_parameters():
+    """The interleaved comparison's GPT (the worker's ``gpt`` kind): nanoGPT's AdamW,
+    warmup-cosine rate and clipping, on the pool's windows; the loss falls."""
+    cfg = dict(n_layer=1, n_head=2, n_embd=16, block_size=8, vocab_size=20)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 20, (2, 4, 8)).astype(np.int32)
+    config = {"kind": "gpt", **cfg, "iters": 50, "learning_rate": 1e-2, "min_lr": 1e-3, "warmup": 2,
+              "weight_decay": 0.1, "beta_2": 0.99, "grad_clip": 1.0, "inputs": ["x"], "target": "y"}
+    with _torch_env.Worker(_vs_torch.SCRIPT, {"x": x, "y": np.roll(x, -1, axis=-1)}, config, exe=TORCH) as worker:
+        assert worker.ask("params")["params"] == tfmodels.build("gpt", dropout=0.0, **cfg).count_params()
+        losses = [worker.ask("train", steps=2)["loss"] for _ in range(8)]
+        assert losses[-1] < losses[0]

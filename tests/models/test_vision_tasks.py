@@ -67,3 +67,25 @@ def test_segmentation_metrics_by_hand():
     assert m["per_class_iou"] == [0.5, 0.5, 1.0, None] and m["mean_iou"] == pytest.approx(2 / 3)
     scores = np.eye(4)[pred]  # per-pixel one-hot scores give the same answer
     assert segmentation_metrics(truth, scores, 4) == m
+
+
+def test_localizer_names_a_digit_wherever_it_stands_and_boxes_it_where_it_is(data_dir):
+    """The class head pools the map globally, the box head reads positions: move a digit
+    by 8 px (the base's stride) and, even untrained, the class scores stay, the box moves."""
+    import tfmodels
+
+    digit = load_splits("usps", data_dir).test[0][:1, ..., 0]
+    canvases = np.zeros((2, 40, 40, 1), np.float32)
+    canvases[0, 8:24, 8:24, 0] = canvases[1, 16:32, 16:32, 0] = digit[0]
+    out = tfmodels.build("localizer")(canvases, training=False)
+    class_moved = np.abs(out["class"][0] - out["class"][1]).max()
+    box_moved = np.abs(out["box"][0] - out["box"][1]).max()
+    assert class_moved < 1e-4 and box_moved > 100 * class_moved  # (borders of "same" padding: not 0)
+
+
+def test_localization_loss_is_the_box_corners_l1_beside_the_class_cross_entropy():
+    from tfmodels.train.trainer import BOX_LOSS_WEIGHT, box_loss
+
+    truth = np.array([[0.1, 0.2, 0.5, 0.6]], np.float32)
+    moved = truth + np.array([[0.02, -0.02, 0.04, 0.0]], np.float32)
+    assert float(box_loss(truth, moved)[0]) == pytest.approx(BOX_LOSS_WEIGHT * 0.02)
