@@ -21,7 +21,8 @@ import numpy as np
 import benchmarks
 import tfmodels
 import tensorflow as tf  # after tfmodels, which selects tf_keras behind tf.keras
-from tfmodels import convert, keras, train
+from tfmodels import convert, evaluate, keras, train
+from tfmodels.convert.export import edge_outputs
 from tfmodels.data import load_splits
 from tfmodels.data.core import make_splits
 from tfmodels.data.vision_tasks import box_iou, segmentation_metrics
@@ -168,6 +169,15 @@ def _mobilenet_latency(cfg, tmp):
     }
 
 
+def _int8_outputs(model, splits, x):
+    """What the int8 .tflite of ``model`` (calibrated on the training split) answers for
+    ``x`` on the edge kit, file outputs in order."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model_int8.tflite"
+        path.write_bytes(convert.to_tflite(model, "int8", representative=splits.train[0]))
+        return edge_outputs(path, x, model.input_names)
+
+
 def _localization(cfg):
     splits = load_splits("digit-boxes")
     res = train.fit("localizer", splits, epochs=cfg["localization_epochs"], batch_size=cfg["batch_size"],
@@ -175,9 +185,13 @@ def _localization(cfg):
     x, y = splits.test
     pred = res.model.predict(x, batch_size=256, verbose=0)
     iou = box_iou(y["box"], pred["box"])
-    return {"localization_accuracy": float(np.mean(pred["class"].argmax(-1) == y["class"])),
-            "localization_mean_iou": float(iou.mean()),
+    int8 = evaluate.localization(y, {"box" if p.shape[-1] == 4 else "class": p
+                                     for p in _int8_outputs(res.model, splits, x)})
+    accuracy = float(np.mean(pred["class"].argmax(-1) == y["class"]))
+    return {"localization_accuracy": accuracy, "localization_mean_iou": float(iou.mean()),
+            "localization_int8_drop": max(accuracy - int8["class_accuracy"], float(iou.mean()) - int8["mean_iou"]),
             "localization_iou_over_0.5": float(np.mean(iou > 0.5)),
+            "localization_int8_accuracy": int8["class_accuracy"], "localization_int8_mean_iou": int8["mean_iou"],
             "localization_train_seconds": res.metrics["wall_seconds"]}
 
 
@@ -188,9 +202,12 @@ def _segmentation(cfg):
                     model_kwargs=cfg["segmentation"],
                     loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
     x, y = splits.test
-    m = segmentation_metrics(y, res.model.predict(x, batch_size=128, verbose=0), splits.info.num_classes)
+    n = splits.info.num_classes
+    m = segmentation_metrics(y, res.model.predict(x, batch_size=128, verbose=0), n)
+    int8 = evaluate.segmentation(y, _int8_outputs(res.model, splits, x), n)
     return {"segmentation_mean_iou": m["mean_iou"], "segmentation_pixel_accuracy": m["pixel_accuracy"],
             "segmentation_per_class_iou": m["per_class_iou"],
+            "segmentation_int8_mean_iou": int8["mean_iou"], "segmentation_int8_drop": m["mean_iou"] - int8["mean_iou"], "segmentation_int8_pixel_accuracy": int8["pixel_accuracy"],
             "segmentation_params": res.metrics["params"],
             "segmentation_train_seconds": res.metrics["wall_seconds"]}
 
