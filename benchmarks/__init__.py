@@ -53,8 +53,9 @@ def now() -> str:
 
 
 def sections(previous: dict, parts, label: str = "") -> dict:
-    """``previous["sections"]`` with each of `parts` dated now (and `label`, e.g. its config)."""
-    stamp = f"{now()} ({label})" if label else now()
+    """``previous["sections"]`` with each of `parts` stamped now with the checkout's commit
+    (and `label`, e.g. its config): "2026-12-05 01:10 UTC (full, commit abc1234)"."""
+    stamp = f"{now()} ({label + ', ' if label else ''}commit {commit()})"
     return {**previous.get("sections", {}), **dict.fromkeys(parts, stamp)}
 
 

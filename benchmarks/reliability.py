@@ -469,5 +469,5 @@ def run(data_dir=None, *, kills: int = 50, fuzz_trials: int = 300) -> dict:
                                                  "fuzz_memory_cap_mb")}
     out["failures_by_part"] = failures
     out["failures"] = [f for part in PARTS for f in failures.get(part, [])]
-    out["sections"] = benchmarks.sections(previous, want, f"commit {benchmarks.commit()}")
+    out["sections"] = benchmarks.sections(previous, want)
     return out

@@ -1,0 +1,28 @@
+"""BENCHMARKS.md: where each part's figures come from."""
+import re
+
+import benchmarks
+from benchmarks import render
+
+
+def test_sections_stamp_each_part_with_the_commit_and_keep_the_others():
+    stamped = benchmarks.sections({"sections": {"old": "2026-11-22 10:00 UTC"}}, ["new"], "full")
+    assert stamped["old"] == "2026-11-22 10:00 UTC"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC \(full, commit \S+\)", stamped["new"])
+    assert benchmarks.commit().split("+")[0] in stamped["new"]
+
+
+def test_provenance_groups_parts_by_commit_newest_first():
+    results = {
+        "cnn": {"_meta": {"date": "2026-12-05 01:00 UTC", "commit": "bbb"},
+                "sections": {"vgg": "2026-12-05 01:00 UTC (full, commit bbb)", "resnet": "2026-12-05 01:00 UTC",
+                             "lenet5": "2026-11-22 13:48 UTC (quick)"}},
+        "gnn": {"_meta": {"date": "2026-12-04 09:00 UTC", "commit": "aaa"},
+                "sections": {"gcn": "2026-12-04 09:00 UTC (full, commit aaa)"}},
+        "edge": {"_meta": {"date": "2026-12-03 08:00 UTC", "commit": "ccc"}},
+    }
+    rows = [r for r in render._provenance(results) if r.startswith("| ") and "---" not in r][1:]
+    assert rows[0] == "| bbb | 2026-12-05 01:00 UTC | cnn: resnet, cnn: vgg |"  # same run as the file's _meta
+    assert rows[1] == "| aaa | 2026-12-04 09:00 UTC | gnn: gcn |"
+    assert rows[2] == "| ccc | 2026-12-03 08:00 UTC | edge: edge |"
+    assert rows[3] == "| not recorded | 2026-11-22 13:48 UTC | cnn: lenet5 (2026-11-22) |"
