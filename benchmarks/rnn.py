@@ -243,12 +243,17 @@ def seq2seq() -> dict:
         return float(np.mean([g == t for g, t in zip(got, tgt)])), got
 
     held, got = exact(held_src, held_tgt)
+    exact(held_src[:2], held_tgt[:2], beam=True)  # traces the step at every beam count
+    start = time.perf_counter()
+    beam3 = exact(held_src[:300], held_tgt[:300], beam=True)[0]
+    beam_rate = 300 / (time.perf_counter() - start)
     per_format = {}
     for f in text.HELDOUT_FORMATS:
         s, t = text.dates_task(300, seed=4, formats=(f,))
         per_format[f] = exact(s, t)[0]
     return {"seq2seq_exact_match": held,
-            "seq2seq_exact_match_beam3": exact(held_src[:300], held_tgt[:300], beam=True)[0],
+            "seq2seq_exact_match_beam3": beam3,
+            "seq2seq_beam3_sources_per_s": beam_rate,  # one source at a time, 3 beams, up to 12 steps
             "seq2seq_exact_match_seen_formats": exact(seen_src, seen_tgt)[0],
             "seq2seq_heldout_per_format": per_format,
             "seq2seq_examples": [[s, g] for s, g in zip(held_src[:6], got[:6])],

@@ -272,6 +272,15 @@ def sample_chars(step_fn, states, prompt_ids, length: int, *, temperature=1.0, s
     return out
 
 
+def graph_function(model, jit_compile: bool = False):
+    """``model`` (inference) as one concrete graph function of its input signature, the
+    inputs as positional tensors: what decoding loops call per step instead of the
+    Keras model, whose eager call spends most of a small step in Python dispatch."""
+    specs = [tf.TensorSpec(t.shape, t.dtype) for t in model.inputs]
+    return tf.function(lambda *inputs: model(list(inputs) if len(inputs) > 1 else inputs[0], training=False),
+                       input_signature=specs, jit_compile=jit_compile, reduce_retracing=True).get_concrete_function()
+
+
 def keras_step_fn(step_model, jit_compile: bool = True):
     """A step function (see :func:`sample_chars`) over a Keras step model.
 
@@ -281,9 +290,7 @@ def keras_step_fn(step_model, jit_compile: bool = True):
     on the benchmark's GRU(512) step at batch 1 (2-core CPU): about 250 tokens/s
     eager, 1,300 as a graph function, 2,200 compiled with XLA.
     """
-    specs = [tf.TensorSpec(t.shape, t.dtype) for t in step_model.inputs]
-    fn = tf.function(lambda *inputs: step_model(list(inputs), training=False), input_signature=specs,
-                     jit_compile=jit_compile, reduce_retracing=True).get_concrete_function()
+    fn = graph_function(step_model, jit_compile)
 
     def step(char, states):
         outs = fn(tf.constant(char, tf.int32), *(tf.constant(s, tf.float32) for s in states))
@@ -432,15 +439,22 @@ class Seq2SeqDecoder:
         src_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
         logits, h2, c2 = _decode(tok, [h_in, c_in], mem, src_ids, None, None, None, None, get=get)
         self.step = keras.Model([tok, h_in, c_in, mem, src_ids], [logits[:, 0], h2, c2])
+        # one graph function each (lengths and batch free): eager Keras calls per step were
+        # most of the decoding time
+        self._encode, self._step_fn = graph_function(self.encoder), graph_function(self.step)
+
+    def _encoded(self, src):
+        return [t.numpy() for t in self._encode(tf.constant(src, tf.int32))]
 
     def _step(self, tok, h, c, mem, src):
-        logits, h, c = self.step([tok, h, c, mem, src], training=False)
+        logits, h, c = self._step_fn(tf.constant(tok, tf.int32), tf.constant(h, tf.float32), tf.constant(c, tf.float32),
+                                     tf.constant(mem, tf.float32), tf.constant(src, tf.int32))
         return tf.nn.log_softmax(logits).numpy(), h.numpy(), c.numpy()
 
     def greedy(self, source_ids, max_len: int):
         """``(n, max_len)`` ids, each row cut after its end marker (then 0-padded)."""
         src = np.asarray(source_ids, np.int32)
-        mem, h, c = (t.numpy() for t in self.encoder(src, training=False))
+        mem, h, c = self._encoded(src)
         tok = np.full((len(src), 1), self.start_id, np.int32)
         out = np.zeros((len(src), max_len), np.int32)
         done = np.zeros(len(src), bool)
@@ -461,7 +475,7 @@ class Seq2SeqDecoder:
 
     def _beam_one(self, src, max_len, k):
         src = src[None]
-        mem, h, c = (t.numpy() for t in self.encoder(src, training=False))
+        mem, h, c = self._encoded(src)
         beams = [([], 0.0, h[0], c[0])]
         finished = []
         for _ in range(max_len):
