@@ -29,10 +29,14 @@ cycled, as the TensorFlow side takes them), so both sides train on identical bat
 Requests: ``params``; ``train(steps)`` -> seconds per step; ``phases(steps)`` ->
 milliseconds of each forward, forward+backward and whole step; ``generate(prompt, n,
 temperature, seed)`` (char LM) -> tokens/s, one step at a time with the hidden state
-carried, sampled with ``torch.multinomial``.
+carried, sampled with ``torch.multinomial``; ``beam(sources, max_len, beam_width, start_id,
+end_id)`` (LSTM seq2seq) -> sources/s of tfmodels' own batched beam search around this
+model's decoder step.
 """
+import importlib.util
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -42,6 +46,16 @@ from torch import nn
 from torch.nn import functional as F
 
 RNNS = {"gru": nn.GRU, "lstm": nn.LSTM}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _numpy_module(path):
+    """A numpy-only module of tfmodels, loaded from its file (importing the package would
+    need TensorFlow, which this virtualenv does not have)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class CharLM(nn.Module):
@@ -87,13 +101,20 @@ class Seq2SeqLSTM(nn.Module):
         self.attention_out = nn.Linear(2 * units, units)
         self.logits = nn.Linear(units, vocab)
 
-    def forward(self, source, decoder_in):
+    def encode(self, source):
         enc_out, (h, c) = self.encoder(self.source_embedding(source))
         if self.bidirectional:  # [2, B, u/2] (forward, backward) -> [1, B, u], as Keras concatenates them
             h, c = torch.cat([h[0], h[1]], -1)[None], torch.cat([c[0], c[1]], -1)[None]
-        dec_out, _ = self.decoder(self.target_embedding(decoder_in), (h, c))
+        return enc_out, (h, c)
+
+    def decode(self, decoder_in, state, enc_out, source):
+        dec_out, state = self.decoder(self.target_embedding(decoder_in), state)
         context = self.attention(dec_out, enc_out, source)
-        return self.logits(torch.tanh(self.attention_out(torch.cat([dec_out, context], -1))))
+        return self.logits(torch.tanh(self.attention_out(torch.cat([dec_out, context], -1)))), state
+
+    def forward(self, source, decoder_in):
+        enc_out, state = self.encode(source)
+        return self.decode(decoder_in, state, enc_out, source)[0]
 
 
 class Seq2SeqTransformer(nn.Module):
@@ -238,12 +259,36 @@ class Reference:
         seconds = time.perf_counter() - start
         return {"tokens_per_s": n / seconds, "seconds": seconds, "ids": out}
 
+    @torch.no_grad()
+    def beam(self, sources, max_len, beam_width, start_id, end_id):
+        """Beam search (seq2seq_lstm) over `sources` with tfmodels' own numpy search
+        (tfmodels/models/beam.py, loaded from its file), around this model's decoder step."""
+        self.model.eval()
+        search = _numpy_module(ROOT / "tfmodels" / "models" / "beam.py").beam_search
+        start = time.perf_counter()
+        src = torch.tensor(sources, dtype=torch.int64)
+        enc_out, (h, c) = self.model.encode(src)
+        steps = []
+
+        def step(tokens, states, rows):
+            rows = torch.from_numpy(rows)
+            state = tuple(torch.from_numpy(np.ascontiguousarray(s))[None] for s in states)
+            logits, (h, c) = self.model.decode(torch.from_numpy(tokens.astype(np.int64))[:, None], state,
+                                               enc_out[rows], src[rows])
+            steps.append(len(tokens))
+            return torch.log_softmax(logits[:, 0], -1).numpy(), [h[0].numpy(), c[0].numpy()]
+        ids = search(step, [h[0].numpy(), c[0].numpy()], max_len, beam_width, start_id, end_id)
+        seconds = time.perf_counter() - start
+        return {"sources_per_s": len(sources) / seconds, "seconds": seconds, "steps": len(steps),
+                "rows": int(sum(steps)), "ids": ids.tolist()}
+
 
 def main():
     data, c, serving = read_inputs()
     torch.set_num_threads(c.get("threads") or torch.get_num_threads())
     ref = Reference(c, data)
-    handlers = {"params": ref.params, "train": ref.train, "phases": ref.phases, "generate": ref.generate}
+    handlers = {"params": ref.params, "train": ref.train, "phases": ref.phases, "generate": ref.generate,
+                "beam": ref.beam}
     if serving:
         serve(handlers)
     else:  # one shot: the parameter count (what the tests ask)

@@ -38,6 +38,8 @@ TARGETS = [
     ("rnn", "char LM generation tokens/s vs PyTorch's", "charlm_generate_tokens_per_s", ">=",
      "torch_charlm_generate_tokens_per_s"),
     ("rnn", "LSTM seq2seq training examples/s / PyTorch's", "seq2seq_vs_torch_train_ratio", ">=", 1.0),
+    ("rnn", "LSTM seq2seq beam search (3 beams) sources/s vs PyTorch's", "seq2seq_beam3_sources_per_s", ">=",
+     "torch_seq2seq_beam3_sources_per_s"),
     ("transformer", "GPT char LM validation loss", "gpt_val_loss", "<=", 1.88),
     ("transformer", "GPT training tokens/s / PyTorch's", "gpt_vs_torch_train_ratio", ">=", 1.0),
     ("transformer", "GPT generation tokens/s, KV cache / none", "gpt_kv_cache_speedup", ">=", 3.0),

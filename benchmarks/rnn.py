@@ -11,8 +11,8 @@
 - embeddings: skip-gram on Tiny Shakespeare; neighbours of fixed words
 - charlm_vs_torch, seq2seq_vs_torch: training throughput of the char LM and of the LSTM
   seq2seq beside PyTorch references of the same shapes, layer for layer, on the same
-  batches (benchmarks/_vs_torch.py), and the char LM's streaming generation beside
-  torch's; no training to convergence (the quality figures are the sections above)
+  batches (benchmarks/_vs_torch.py), the char LM's streaming generation and the LSTM
+  seq2seq's beam search beside torch's; no training to convergence (the quality figures are the sections above)
 
 ``RNN_BENCH_SCALE`` (default 1.0) multiplies every training budget (use 0.02 for a smoke run).
 ``TFMODELS_BENCH_ONLY=seq2seq`` reruns the named sections and keeps the others' figures;
@@ -60,7 +60,8 @@ SEQ2SEQ = dict(embedding_dim=32, units=128, bidirectional_encoder=True, source_l
                target_len=text.DATES_TARGET_LEN + 1, unroll=True)
 SEQ2SEQ_TRAIN = dict(batch_size=64, learning_rate=3e-3, jit_compile=False)
 # the *_vs_torch sections: batches drawn once from the training windows/pairs and cycled
-VS_TORCH = dict(pool_batches=32, plan=_vs_torch.PLAN, phase_steps=5, generate_tokens=300, temperature=0.8)
+VS_TORCH = dict(pool_batches=32, plan=_vs_torch.PLAN, phase_steps=5, generate_tokens=300, temperature=0.8,
+                beam_sources=300, beam_width=3, beam_max_len=12)
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -243,17 +244,13 @@ def seq2seq() -> dict:
         return float(np.mean([g == t for g, t in zip(got, tgt)])), got
 
     held, got = exact(held_src, held_tgt)
-    exact(held_src[:2], held_tgt[:2], beam=True)  # traces the step at every beam count
-    start = time.perf_counter()
     beam3 = exact(held_src[:300], held_tgt[:300], beam=True)[0]
-    beam_rate = 300 / (time.perf_counter() - start)
     per_format = {}
     for f in text.HELDOUT_FORMATS:
         s, t = text.dates_task(300, seed=4, formats=(f,))
         per_format[f] = exact(s, t)[0]
     return {"seq2seq_exact_match": held,
             "seq2seq_exact_match_beam3": beam3,
-            "seq2seq_beam3_sources_per_s": beam_rate,  # one source at a time, 3 beams, up to 12 steps
             "seq2seq_exact_match_seen_formats": exact(seen_src, seen_tgt)[0],
             "seq2seq_heldout_per_format": per_format,
             "seq2seq_examples": [[s, g] for s, g in zip(held_src[:6], got[:6])],
@@ -375,7 +372,7 @@ def seq2seq_vs_torch() -> dict:
     """The LSTM encoder-decoder's training examples/s beside torch's (nn.LSTM encoder and
     decoder, the same additive attention and heads), on the dates training batches."""
     vocab = text.dates_vocab()
-    splits, _ = text.dates_splits()
+    splits, pairs = text.dates_splits()
     (src, dec_in), dec_out = splits.train
     pool = _vs_torch.batch_pool({"source": src, "decoder_in": dec_in, "decoder_out": dec_out},
                                 SEQ2SEQ_TRAIN["batch_size"], VS_TORCH["pool_batches"])
@@ -383,18 +380,52 @@ def seq2seq_vs_torch() -> dict:
     jit, unroll = SEQ2SEQ_TRAIN["jit_compile"], SEQ2SEQ["unroll"]
     models = {f"jit_compile={jit}, unroll={unroll} (trained so)": _seq2seq_model(vocab.size, jit, unroll),
               f"jit_compile={jit}, unroll={not unroll}": _seq2seq_model(vocab.size, jit, not unroll)}
+    held_src, held_tgt = pairs["test"]
+    sources = text.encode_seq2seq(held_src[:VS_TORCH["beam_sources"]], held_tgt[:VS_TORCH["beam_sources"]],
+                                  vocab)["source"]
+    start_end = (vocab.index[text.START], vocab.index[text.END])
+
+    def decoding(torch_side):  # ABAB after a warm-up: each side twice, the best counts
+        dec = rnn.Seq2SeqDecoder(next(iter(models.values())), *start_end)
+        k, max_len = VS_TORCH["beam_width"], VS_TORCH["beam_max_len"]
+        ways = {"tf": lambda: dec.beam_search(sources, max_len, beam_width=k),
+                "torch": lambda: torch_side.ask("beam", sources=sources.tolist(), max_len=max_len, beam_width=k,
+                                                start_id=start_end[0], end_id=start_end[1])}
+        for run in ways.values():
+            run()
+        runs = {w: [] for w in ways}
+        for _ in range(2):
+            for w, run in ways.items():
+                start = time.perf_counter()
+                out = run()
+                runs[w].append(len(sources) / (out["seconds"] if w == "torch" else time.perf_counter() - start))
+        return {"beam": {
+            "sources": len(sources), "beam_width": k, "max_len": max_len, "sources_per_s_runs": runs,
+            "tf_sources_per_s": max(runs["tf"]), "torch_sources_per_s": max(runs["torch"]),
+            "torch_decoder_steps": out["steps"],
+            "how": "both sides run tfmodels.models.beam.beam_search (numpy, all sources at once: one decoder "
+                   "call a time step) around their own model: Seq2SeqDecoder's compiled step (a graph function) "
+                   "and the torch reference's eager decoder step (no_grad); the models as trained by the rounds "
+                   "above (the same batches, not the same weights); encoding included",
+            "measured": "each side twice, alternating, after a warm-up run; the best of two counts"}}
+
     r = _vs_torch.compare(
         models, pool, {"kind": "seq2seq_lstm", "vocab_size": vocab.size, "accuracy": True,
                        "learning_rate": SEQ2SEQ_TRAIN["learning_rate"], **SEQ2SEQ},
         inputs=("source", "decoder_in"), target="decoder_out", per_step=SEQ2SEQ_TRAIN["batch_size"], unit="examples",
         plan=_vs_plan(), phase_steps=VS_TORCH["phase_steps"],
         # XLA on the unrolled loops: 127 s to compile, then 535 ms a step against 91 (2026-12-04): not retried
-        tried={f"jit_compile={not jit}, unroll=False": _seq2seq_model(vocab.size, not jit, False)})
+        tried={f"jit_compile={not jit}, unroll=False": _seq2seq_model(vocab.size, not jit, False)},
+        then=decoding)
     if r.get("ratio", 1.0) < 1.0:
         r["explanation"] = _vs_torch.explain(r, SEQ2SEQ_WHY)
     r["config"] = {**SEQ2SEQ, **SEQ2SEQ_TRAIN, "source_len": int(src.shape[1]), "target_len": int(dec_in.shape[1]),
                    "optimizer": "Adam (epsilon 1e-7 on both sides), constant rate; accuracy computed on both sides"}
-    return _vs_torch.figures("seq2seq", "examples", r)
+    out = _vs_torch.figures("seq2seq", "examples", r)
+    if "beam" in r:
+        out |= {"seq2seq_beam3_sources_per_s": r["beam"]["tf_sources_per_s"],
+                "torch_seq2seq_beam3_sources_per_s": r["beam"]["torch_sources_per_s"]}
+    return out
 
 
 def word_vectors(data_dir) -> dict:

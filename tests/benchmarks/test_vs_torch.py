@@ -226,12 +226,32 @@ def test_real_reference_trains_and_generates_in_the_worker():
         assert set(worker.ask("phases", steps=1)) == {"forward", "forward_backward", "step"}
 
 
+@needs_torch
+def test_seq2seq_reference_beam_searches_all_sources_at_once():
+    """The torch worker's beam search: tfmodels' numpy search (loaded from its file) around
+    the reference's decoder step, one step call a time step for every source."""
+    rng = np.random.default_rng(0)
+    src = rng.integers(3, 13, (4, 2, 7)).astype(np.int32)
+    config = {"kind": "seq2seq_lstm", "vocab_size": 13, "embedding_dim": 4, "units": 8, "bidirectional_encoder": True,
+              "learning_rate": 1e-2, "inputs": ["source", "decoder_in"], "target": "decoder_out"}
+    pool = {"source": src, "decoder_in": src[..., :5], "decoder_out": src[..., 1:6]}
+    with _torch_env.Worker(_vs_torch.SCRIPT, pool, config, exe=TORCH) as worker:
+        r = worker.ask("beam", sources=src[0].tolist() * 5, max_len=6, beam_width=3, start_id=1, end_id=2)
+    ids = np.array(r["ids"])
+    assert ids.shape == (10, 6) and ids.min() >= 0 and ids.max() < 13
+    assert r["steps"] <= 6 and r["rows"] <= 6 * 10 * 3 and r["sources_per_s"] > 0
+    for row in ids:  # nothing after an end marker
+        ends = np.flatnonzero(row == 2)
+        assert not ends.size or not row[ends[0] + 1:].any()
+
+
 def test_benchmarks_md_targets_every_ratio_and_marks_a_busy_machine():
     from benchmarks import render
 
     keys = {(bench, key) for bench, _, key, _, _ in render.TARGETS}
     assert {("rnn", "charlm_vs_torch_train_ratio"), ("rnn", "seq2seq_vs_torch_train_ratio"),
-            ("rnn", "charlm_generate_tokens_per_s"), ("transformer", "seq2seq_vs_torch_train_ratio"),
+            ("rnn", "charlm_generate_tokens_per_s"), ("rnn", "seq2seq_beam3_sources_per_s"),
+            ("transformer", "seq2seq_vs_torch_train_ratio"),
             ("transformer", "gpt_vs_torch_train_ratio")} <= keys
     rows = render._targets({"rnn": {"charlm_vs_torch_train_ratio": 1.2, "charlm_vs_torch_contended": True,
                                     "seq2seq_vs_torch_train_ratio": 0.9, "seq2seq_vs_torch_contended": False},

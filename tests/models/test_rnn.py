@@ -175,6 +175,36 @@ def test_streaming_tflite_generates_like_keras(tiny_lm, tmp_path):
     assert not any(o.startswith("CUSTOM") for o in tflite_ops(q)) and len(q) < len(flat)
 
 
+def test_gru_char_lm_trains_as_keras_gru_and_streams(tmp_path):
+    """The GRU char LM trains through SequenceGRU's hand-written gradient: the same
+    losses step for step as the same network on Keras' GRU; its streaming twin and its
+    reload (SavedModel and .keras) give the sequence model's logits."""
+    from tfmodels.layers import SequenceGRU
+
+    lm = rnn.char_lm(num_classes=VOCAB, units=8, embedding_dim=4, cell="gru")
+    assert type(lm.get_layer("gru_1")) is SequenceGRU
+    plain = keras.models.clone_model(lm, clone_function=lambda l: keras.layers.GRU.from_config(l.get_config())
+                                      if isinstance(l, SequenceGRU) else l.__class__.from_config(l.get_config()))
+    plain.set_weights(lm.get_weights())
+    x = ids(8, 13)
+    losses = []
+    for m in (lm, plain):
+        m.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        losses.append([m.train_on_batch(x[:, :-1], x[:, 1:]) for _ in range(5)])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+    assert losses[0][-1] < losses[0][0]
+    step = rnn.streaming_char_lm(lm)
+    states, fn, got = rnn.zero_states(step), rnn.keras_step_fn(step), []
+    for t in range(12):
+        logits, states = fn(x[:1, t:t + 1], states)
+        got.append(logits[0])
+    np.testing.assert_allclose(np.array(got), lm.predict(x[:1, :12], verbose=0)[0], atol=1e-5)
+    _reload_same(lm, x, tmp_path)
+    lm.save(tmp_path / "lm.keras")
+    back = keras.models.load_model(tmp_path / "lm.keras", compile=False)
+    assert type(back.get_layer("gru_1")) is SequenceGRU
+
+
 @pytest.mark.parametrize("jit_compile", [True, False])
 def test_compiled_generation_loop_matches_the_step_function(tiny_lm, jit_compile):
     """generate_chars (one compiled while loop) carries the state as sample_chars does:

@@ -15,12 +15,15 @@ import numpy as np
 from tfmodels._keras import keras, tf
 from tfmodels.errors import UnknownNameError
 from tfmodels.layers.additive_attention import AdditiveAttention
+from tfmodels.layers.gru import SequenceGRU
+from tfmodels.models import beam
 from tfmodels.models._heads import classifier_head
 from tfmodels.registry import register
 
 layers = keras.layers
 
-CELLS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
+# the GRU is Keras' with a faster training pass (same weights and inference)
+CELLS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": SequenceGRU}
 STEP_CELLS = {"simple_rnn": layers.SimpleRNNCell, "lstm": layers.LSTMCell, "gru": layers.GRUCell}
 STATES = {"simple_rnn": ("h",), "lstm": ("h", "c"), "gru": ("h",)}
 
@@ -224,10 +227,10 @@ def char_lm_step(*, num_classes=66, vocab_size=None, cell="lstm", embedding_dim=
 
 
 def _lm_config(lm) -> dict:
-    rnns = [l for l in lm.layers if isinstance(l, tuple(CELLS.values()))]
+    rnns = [l for l in lm.layers if isinstance(l, layers.RNN)]
     if not rnns:
         raise ValueError(f"{lm.name!r} has no recurrent layers; expected a char_lm model")
-    cell = next(k for k, c in CELLS.items() if type(rnns[0]) is c)
+    cell = next(k for k, c in STEP_CELLS.items() if type(rnns[0].cell) is c)  # also a Keras GRU's saved before
     emb = lm.get_layer("embedding")
     return {"num_classes": lm.get_layer("logits").units, "vocab_size": emb.input_dim,
             "cell": cell, "embedding_dim": emb.output_dim, "units": rnns[0].units,
@@ -467,33 +470,13 @@ class Seq2SeqDecoder:
         return out
 
     def beam_search(self, source_ids, max_len: int, beam_width: int = 4):
-        """Best hypothesis per source by total log-probability over ``beam_width`` beams."""
-        results = np.zeros((len(source_ids), max_len), np.int32)
-        for i, row in enumerate(np.asarray(source_ids, np.int32)):
-            results[i] = self._beam_one(row, max_len, beam_width)
-        return results
-
-    def _beam_one(self, src, max_len, k):
-        src = src[None]
+        """Best hypothesis per source by total log-probability over ``beam_width`` beams
+        (:func:`tfmodels.models.beam.beam_search`: one step call a time step for the
+        beams of all sources); ``(n, max_len)`` ids, 0-padded after the end marker."""
+        src = np.asarray(source_ids, np.int32)
         mem, h, c = self._encoded(src)
-        beams = [([], 0.0, h[0], c[0])]
-        finished = []
-        for _ in range(max_len):
-            toks = np.array([[b[0][-1] if b[0] else self.start_id] for b in beams], np.int32)
-            n = len(beams)
-            logp, hs, cs = self._step(toks, np.stack([b[2] for b in beams]), np.stack([b[3] for b in beams]),
-                                      np.repeat(mem, n, 0), np.repeat(src, n, 0))
-            cand = [(b[0] + [int(j)], b[1] + float(logp[i, j]), hs[i], cs[i])
-                    for i, b in enumerate(beams) for j in np.argsort(logp[i])[-k:]]
-            cand.sort(key=lambda b: -b[1])
-            beams = []
-            for b in cand:
-                (finished if b[0][-1] == self.end_id else beams).append(b)
-                if len(beams) == k:
-                    break
-            if not beams or (finished and max(f[1] for f in finished) >= beams[0][1]):
-                break
-        best = max(finished or beams, key=lambda b: b[1])[0]
-        out = np.zeros(max_len, np.int32)
-        out[: len(best)] = best[:max_len]
-        return out
+
+        def step(tokens, states, sources):
+            logp, h, c = self._step(tokens[:, None], *states, mem[sources], src[sources])
+            return logp, [h, c]
+        return beam.beam_search(step, [h, c], max_len, beam_width, self.start_id, self.end_id)
