@@ -179,13 +179,12 @@ def test_gru_char_lm_trains_as_keras_gru_and_streams(tmp_path):
     """The GRU char LM trains through SequenceGRU's hand-written gradient: the same
     losses step for step as the same network on Keras' GRU; its streaming twin and its
     reload (SavedModel and .keras) give the sequence model's logits."""
-    from tfmodels.layers import SequenceGRU
+    from tfmodels.layers import SequenceGRU, with_keras_gru
 
     lm = rnn.char_lm(num_classes=VOCAB, units=8, embedding_dim=4, cell="gru")
     assert type(lm.get_layer("gru_1")) is SequenceGRU
-    plain = keras.models.clone_model(lm, clone_function=lambda l: keras.layers.GRU.from_config(l.get_config())
-                                      if isinstance(l, SequenceGRU) else l.__class__.from_config(l.get_config()))
-    plain.set_weights(lm.get_weights())
+    plain = with_keras_gru(lm)
+    assert type(plain.get_layer("gru_1")) is keras.layers.GRU
     x = ids(8, 13)
     losses = []
     for m in (lm, plain):

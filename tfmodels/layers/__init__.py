@@ -5,4 +5,4 @@ from tfmodels.layers.positional import PositionEmbedding, sinusoids  # noqa: F40
 from tfmodels.layers.transformer_block import MLP, TransformerBlock  # noqa: F401
 from tfmodels.layers.additive_attention import AdditiveAttention  # noqa: F401
 from tfmodels.layers.augment import RandomShear, augmentation  # noqa: F401
-from tfmodels.layers.gru import SequenceGRU, gru_sequence  # noqa: F401
+from tfmodels.layers.gru import SequenceGRU, gru_sequence, with_keras_gru  # noqa: F401

@@ -102,3 +102,14 @@ class SequenceGRU(layers.GRU):
         last = states[-1]
         output = tf.transpose(states, [1, 0, 2]) if self.return_sequences else last
         return [output, last] if self.return_state else output
+
+
+def with_keras_gru(model):
+    """A copy of ``model`` (same weights) with Keras' own GRU in place of every
+    :class:`SequenceGRU`: the baseline that the benchmarks and tests compare it with."""
+    def clone(layer):
+        cls = layers.GRU if isinstance(layer, SequenceGRU) else layer.__class__
+        return cls.from_config(layer.get_config())
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
