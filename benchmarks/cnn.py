@@ -26,6 +26,7 @@ from tfmodels.convert.export import edge_outputs
 from tfmodels.data import load_splits
 from tfmodels.data.core import make_splits
 from tfmodels.data.vision_tasks import box_iou, segmentation_metrics
+from tfmodels.models.cnn import MOBILENET_V2_SMALL_BLOCKS
 from tfmodels.registry import get_spec
 from tfmodels.train.qat import quantize_model
 from tfmodels.transfer import fine_tune
@@ -42,7 +43,7 @@ FULL = {
         "vgg": ({}, 16, None),
         "inception": ({"stem_filters": 32}, 16, None),
         "resnet": ({"depth": 8}, 16, None),
-        "mobilenet_v2": ({"alpha": 0.5, "stem_strides": 1}, 16, None),
+        "mobilenet_v2": ({"alpha": 1.0, "stem_strides": 1, "blocks": MOBILENET_V2_SMALL_BLOCKS}, 16, None),
         "conv1d": ({"filters": 64}, 16, None),
     },
     "augment": "digits", "batch_size": 64, "learning_rate": 2e-3, "schedule": "cosine",

@@ -74,6 +74,18 @@ def test_named_variants_have_the_published_sizes():
     assert sum(isinstance(l, keras.layers.Conv2D) for l in vgg16.layers) == 13
 
 
+def test_mobilenet_v2_for_small_inputs_keeps_a_2x2_map_on_usps():
+    from tfmodels.models.cnn import MOBILENET_V2_SMALL_BLOCKS
+
+    spec = tfmodels.get_spec("mobilenet_v2")
+    assert spec.default_kwargs["blocks"] == MOBILENET_V2_SMALL_BLOCKS  # what `tfmodels train` builds
+    small = tfmodels.build("mobilenet_v2", input_shape=(16, 16, 1), **spec.default_kwargs)
+    paper = tfmodels.build("mobilenet_v2", input_shape=(16, 16, 1), stem_strides=1)
+    assert small.get_layer("top_conv").output_shape[1:3] == (2, 2)
+    assert paper.get_layer("top_conv").output_shape[1:3] == (1, 1)
+    assert small.count_params() == paper.count_params()  # the same layers, only strides differ
+
+
 def test_bad_arguments_say_what_was_expected():
     with pytest.raises(UnknownNameError, match="ResNet depth '9'.*18"):
         tfmodels.build("resnet", depth=9)

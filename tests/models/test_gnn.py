@@ -15,7 +15,7 @@ from tfmodels.models.gnn.gcn import GCNConv
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-DEFAULT_PARAMS = {"gcn": 23_063, "gat": 92_373, "graphsage": 200_967, "mpnn": 3_010, "gin": 7_718,
+DEFAULT_PARAMS = {"gcn": 23_063, "gat": 92_373, "graphsage": 200_967, "mpnn": 3_010, "gin": 8_948,
                   "gated_gnn": 7_459, "gae": 46_416, "recommender": 2_624}
 NODE_MODELS = ("gcn", "gat", "gatv2", "graphsage", "mpnn")  # gatv2: gat with attention="gatv2"
 GRAPH_MODELS = ("gin", "gated_gnn")

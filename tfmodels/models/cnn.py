@@ -218,10 +218,15 @@ def resnet(*, input_shape=(32, 32, 3), num_classes=10, include_top=True, pooling
 # (expansion t, output channels c, repeats n, first stride s): Sandler et al. 2018, table 2
 MOBILENET_V2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
                        (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+# For inputs of 32x32 and less (CIFAR, USPS): the second stage keeps its resolution too,
+# as the CIFAR adaptations of MobileNetV2 do; with stem_strides=1 the network downsamples
+# 8x in all (USPS' 16x16 ends at 2x2, not 1x1).
+MOBILENET_V2_SMALL_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 1), *MOBILENET_V2_BLOCKS[2:])
 
 
+# USPS' 16x16: the stem's stride 2 and the paper's table would leave too little resolution
 @register(family="cnn", default_data="usps", edge_ready=True,
-          default_kwargs={"stem_strides": 1}, training=usps_setup(30))  # USPS' 16x16 after the stem's stride 2 would be too small
+          default_kwargs={"stem_strides": 1, "blocks": MOBILENET_V2_SMALL_BLOCKS}, training=usps_setup(30))
 def mobilenet_v2(*, input_shape=(224, 224, 3), num_classes=10, include_top=True,
                  pooling="avg", dropout=0.0, classifier_activation="softmax", alpha=1.0,
                  stem_strides=2, blocks=MOBILENET_V2_BLOCKS, augment=None, name=None):
@@ -229,9 +234,9 @@ def mobilenet_v2(*, input_shape=(224, 224, 3), num_classes=10, include_top=True,
 
     Inverted residual blocks (1x1 expand, 3x3 depthwise, linear 1x1 projection) with
     ReLU6, width multiplier ``alpha`` on every layer but the final 1280-channel conv
-    (scaled only when alpha > 1), global average pooling. ``stem_strides=1`` keeps
-    resolution for small inputs (32x32); ``blocks`` replaces the paper's (t, c, n, s)
-    table. 2,270,794 parameters at the default size
+    (scaled only when alpha > 1), global average pooling. For small inputs (32x32 and
+    less) use ``stem_strides=1`` and ``blocks=MOBILENET_V2_SMALL_BLOCKS`` (what
+    ``tfmodels train`` builds); ``blocks`` replaces the paper's (t, c, n, s) table. 2,270,794 parameters at the default size
     (224x224x3, alpha 1.0, 10 classes; 3,538,984 with 1000 classes like
     keras.applications).
     """
