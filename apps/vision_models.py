@@ -9,7 +9,7 @@ import functools
 import numpy as np
 
 from common import epoch_progress, save_rebuildable
-from tfmodels import keras
+from tfmodels import evaluate, keras
 from tfmodels.data import load_splits
 from tfmodels.data.core import make_splits
 from tfmodels.data.vision_tasks import SEEDS, pair_with_masks, place_on_canvas
@@ -48,31 +48,26 @@ def _train(builder, kwargs, splits, progress, *, epochs, learning_rate, label, *
 
 def build_localizer(directory, progress, *, filters=(16, 32, 32), dense_units=64, epochs=15, learning_rate=2e-3):
     """A small localizer: digit class and its box (y0, x0, y1, x1) from one image."""
-    from tfmodels.data.vision_tasks import box_iou
-
     splits = box_splits()
     kwargs = {"input_shape": list(splits.info.input_shape), "filters": list(filters), "dense_units": dense_units}
     model = _train("localizer", kwargs, splits, progress, epochs=epochs, learning_rate=learning_rate,
                    label="localizer")  # the trainer's localization loss: cross-entropy + box L1
     x, y = splits.test
-    pred = model.predict(x, batch_size=256, verbose=0)
+    m = evaluate.localization(y, model.predict(x, batch_size=256, verbose=0))
     save_rebuildable(directory, model, "localizer", kwargs,
-                     test_accuracy=float(np.mean(pred["class"].argmax(-1) == y["class"])),
-                     test_mean_iou=float(box_iou(y["box"], pred["box"]).mean()),
+                     test_accuracy=m["class_accuracy"], test_mean_iou=m["mean_iou"],
                      title=f"localizer, {model.count_params():,} parameters, {epochs} epochs")
 
 
 def build_segmenter(directory, progress, *, filters=8, depth=2, epochs=12, learning_rate=3e-3):
     """A small U-Net: one of 11 labels per pixel."""
-    from tfmodels.data.vision_tasks import segmentation_metrics
-
     splits = mask_splits()
     kwargs = {"input_shape": list(splits.info.input_shape), "num_classes": splits.info.num_classes,
               "filters": filters, "depth": depth}
     model = _train("unet", kwargs, splits, progress, epochs=epochs, learning_rate=learning_rate, label="U-Net",
                    loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
     x, y = splits.test
-    m = segmentation_metrics(y, model.predict(x, batch_size=128, verbose=0), splits.info.num_classes)
+    m = evaluate.segmentation(y, model.predict(x, batch_size=128, verbose=0), splits.info.num_classes)
     save_rebuildable(directory, model, "unet", kwargs, test_mean_iou=m["mean_iou"],
                      test_pixel_accuracy=m["pixel_accuracy"],
                      title=f"U-Net (filters {filters}, depth {depth}), {model.count_params():,} parameters, "

@@ -25,7 +25,6 @@ from tfmodels import convert, evaluate, keras, train
 from tfmodels.convert.export import edge_outputs
 from tfmodels.data import load_splits
 from tfmodels.data.core import make_splits
-from tfmodels.data.vision_tasks import box_iou, segmentation_metrics
 from tfmodels.models.cnn import MOBILENET_V2_SMALL_BLOCKS
 from tfmodels.registry import get_spec
 from tfmodels.train.qat import quantize_model
@@ -48,7 +47,8 @@ FULL = {
     },
     "augment": "digits", "batch_size": 64, "learning_rate": 2e-3, "schedule": "cosine",
     "qat": ("resnet", "mobilenet_v2"), "qat_epochs": 3,
-    "localization_epochs": 20, "segmentation": {"filters": 16, "depth": 3}, "segmentation_epochs": 10,
+    # localization: 20 epochs until 2026-12-07 (class accuracy 0.967, IoU 0.887)
+    "localization_epochs": 30, "segmentation": {"filters": 16, "depth": 3}, "segmentation_epochs": 10,
     "transfer_backbone": "vgg", "transfer_labels_per_class": 10,
     "transfer_head_epochs": 60, "transfer_finetune_epochs": 30, "scratch_epochs": 90,
     "latency_runs": 100,
@@ -184,14 +184,11 @@ def _localization(cfg):
     res = train.fit("localizer", splits, epochs=cfg["localization_epochs"], batch_size=cfg["batch_size"],
                     learning_rate=cfg["learning_rate"], schedule=cfg["schedule"], verbose=0)
     x, y = splits.test
-    pred = res.model.predict(x, batch_size=256, verbose=0)
-    iou = box_iou(y["box"], pred["box"])
-    int8 = evaluate.localization(y, {"box" if p.shape[-1] == 4 else "class": p
-                                     for p in _int8_outputs(res.model, splits, x)})
-    accuracy = float(np.mean(pred["class"].argmax(-1) == y["class"]))
-    return {"localization_accuracy": accuracy, "localization_mean_iou": float(iou.mean()),
-            "localization_int8_drop": max(accuracy - int8["class_accuracy"], float(iou.mean()) - int8["mean_iou"]),
-            "localization_iou_over_0.5": float(np.mean(iou > 0.5)),
+    m = evaluate.localization(y, res.model.predict(x, batch_size=256, verbose=0))
+    int8 = evaluate.localization(y, evaluate.localizer_outputs(_int8_outputs(res.model, splits, x)))
+    return {"localization_accuracy": m["class_accuracy"], "localization_mean_iou": m["mean_iou"],
+            "localization_int8_drop": max(m["class_accuracy"] - int8["class_accuracy"], m["mean_iou"] - int8["mean_iou"]),
+            "localization_iou_over_0.5": m["iou_over_0.5"],
             "localization_int8_accuracy": int8["class_accuracy"], "localization_int8_mean_iou": int8["mean_iou"],
             "localization_train_seconds": res.metrics["wall_seconds"]}
 
@@ -204,11 +201,12 @@ def _segmentation(cfg):
                     loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
     x, y = splits.test
     n = splits.info.num_classes
-    m = segmentation_metrics(y, res.model.predict(x, batch_size=128, verbose=0), n)
+    m = evaluate.segmentation(y, res.model.predict(x, batch_size=128, verbose=0), n)
     int8 = evaluate.segmentation(y, _int8_outputs(res.model, splits, x), n)
     return {"segmentation_mean_iou": m["mean_iou"], "segmentation_pixel_accuracy": m["pixel_accuracy"],
             "segmentation_per_class_iou": m["per_class_iou"],
-            "segmentation_int8_mean_iou": int8["mean_iou"], "segmentation_int8_drop": m["mean_iou"] - int8["mean_iou"], "segmentation_int8_pixel_accuracy": int8["pixel_accuracy"],
+            "segmentation_int8_mean_iou": int8["mean_iou"], "segmentation_int8_drop": m["mean_iou"] - int8["mean_iou"],
+            "segmentation_int8_pixel_accuracy": int8["pixel_accuracy"],
             "segmentation_params": res.metrics["params"],
             "segmentation_train_seconds": res.metrics["wall_seconds"]}
 

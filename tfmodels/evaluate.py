@@ -51,18 +51,26 @@ def regression(y, out) -> dict:
 
 
 def segmentation(y, out, num_classes) -> dict:
+    """Mean IoU over the classes present, pixel accuracy and each class's IoU."""
     from tfmodels.data.vision_tasks import segmentation_metrics
 
-    m = segmentation_metrics(y, out, num_classes)
-    return {"mean_iou": m["mean_iou"], "pixel_accuracy": m["pixel_accuracy"]}
+    return segmentation_metrics(y, out, num_classes)
 
 
 def localization(y, out) -> dict:
+    """Class accuracy, mean box IoU and the share of boxes with IoU over 0.5; ``out`` as
+    the Keras model names it ({"class", "box"}; see :func:`localizer_outputs`)."""
     from tfmodels.data.vision_tasks import box_iou
 
     iou = box_iou(y["box"], out["box"])
     return {"class_accuracy": float(np.mean(np.asarray(out["class"]).argmax(-1) == y["class"])),
-            "mean_iou": float(iou.mean())}
+            "mean_iou": float(iou.mean()), "iou_over_0.5": float(np.mean(iou > 0.5))}
+
+
+def localizer_outputs(outputs) -> dict:
+    """A localizer's outputs as a device returns them (a list, in file order), named as
+    the Keras model names them: the 4-wide one is the box, the other the class scores."""
+    return {"box" if np.shape(p)[-1] == 4 else "class": p for p in outputs}
 
 
 def language_model(y, out) -> dict:
@@ -167,7 +175,7 @@ def evaluate_run(run_dir, data_dir=None) -> dict:
                 pred = edge_outputs(path, x, model.input_names)
             except EdgeError as e:
                 raise TfmodelsError(f"{path}: {e}") from e
-            if which == "localization":  # the device returns outputs in file order: name them
-                pred = {"box" if p.shape[-1] == 4 else "class": p for p in pred}
+            if which == "localization":
+                pred = localizer_outputs(pred)
             results["tflite"][mode] = score(which, x, y, pred, config)
     return results

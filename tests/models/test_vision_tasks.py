@@ -58,6 +58,17 @@ def test_box_iou_known_values():
         box_iou(a, b[:, :3])
 
 
+def test_localization_scores_device_outputs_as_the_keras_ones():
+    from tfmodels import evaluate
+
+    y = {"class": np.array([3, 1]), "box": np.array([[0, 0, 1, 1], [0, 0, 1, 1]], float)}
+    scores, boxes = np.eye(10)[[3, 2]], np.array([[0, 0, 1, 1], [0, 0, 0.5, 0.5]])
+    keras_side = evaluate.localization(y, {"class": scores, "box": boxes})
+    assert keras_side == {"class_accuracy": 0.5, "mean_iou": pytest.approx(0.625), "iou_over_0.5": 0.5}
+    for file_order in ([scores, boxes], [boxes, scores]):  # the device's list, either order
+        assert evaluate.localization(y, evaluate.localizer_outputs(file_order)) == keras_side
+
+
 def test_segmentation_metrics_by_hand():
     truth = np.array([[[0, 0], [1, 2]]])
     pred = np.array([[[0, 1], [1, 2]]])
