@@ -51,7 +51,7 @@ SENTIMENT_SEEDS = 5
 # on the while loop a step took 1.5-2.4 s against 0.23-0.27, unrolled 0.28-0.35 against 0.23-0.28.
 # A budget in steps since 2026-12-07, so that the figure does not depend on the machine's
 # speed: 20 minutes gave 4,566 steps on 12-02 (val loss 1.528) and 7,391 on a faster machine
-# on 12-07 (1.576: past ~4 passes over the windows the GRU overfits the 1M characters).
+# on 12-07 (1.576); 4,500 steps on that machine gave 1.5275: more steps overfit the 1M characters.
 CHARLM = dict(cell="gru", units=512, embedding_dim=64, num_layers=1, dropout=0.2, seq_len=64,
               stride=8, batch_size=64, learning_rate=2e-3, schedule="cosine over the budget",
               budget_steps=4500, budget_seconds=CHARLM_MINUTES * 60, unroll=False, jit_compile=False)
