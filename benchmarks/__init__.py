@@ -59,7 +59,19 @@ def sections(previous: dict, parts, label: str = "") -> dict:
     return {**previous.get("sections", {}), **dict.fromkeys(parts, stamp)}
 
 
+def with_commit(stamp: str, meta: dict) -> str:
+    """A part's stamp with the commit of the run that ``meta`` describes, where the part
+    was measured in that run and its stamp does not name a commit yet."""
+    if "commit" in stamp or not meta.get("commit") or stamp[:20].strip() != meta.get("date"):
+        return stamp
+    return f"{stamp[:-1]}, commit {meta['commit']})" if stamp.endswith(")") else f"{stamp} (commit {meta['commit']})"
+
+
 def previous(name: str) -> dict:
-    """The last ``results/NAME.json`` (empty if none), its ``_meta`` included."""
+    """The last ``results/NAME.json`` (empty if none), its ``_meta`` included; the parts
+    its run measured carry that run's commit, so that a partial rerun keeps it."""
     path = RESULTS / f"{name}.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    data = json.loads(path.read_text()) if path.exists() else {}
+    if "sections" in data:
+        data["sections"] = {p: with_commit(s, data.get("_meta", {})) for p, s in data["sections"].items()}
+    return data

@@ -26,3 +26,19 @@ def test_provenance_groups_parts_by_commit_newest_first():
     assert rows[1] == "| aaa | 2026-12-04 09:00 UTC | gnn: gcn |"
     assert rows[2] == "| ccc | 2026-12-03 08:00 UTC | edge: edge |"
     assert rows[3] == "| not recorded | 2026-11-22 13:48 UTC | cnn: lenet5 (2026-11-22) |"
+
+
+def test_a_partial_rerun_keeps_the_commit_of_the_parts_it_does_not_rerun(tmp_path, monkeypatch):
+    import json
+
+    (tmp_path / "cnn.json").write_text(json.dumps({
+        "_meta": {"date": "2026-12-05 01:33 UTC", "commit": "a253637"},
+        "sections": {"vgg": "2026-12-05 01:33 UTC (full)", "lenet5": "2026-12-05 01:33 UTC",
+                     "resnet": "2026-11-22 13:48 UTC (quick)", "unet": "2026-12-04 10:00 UTC (full, commit fff)"}}))
+    monkeypatch.setattr(benchmarks, "RESULTS", tmp_path)
+    rerun = benchmarks.sections(benchmarks.previous("cnn"), ["mobilenet_v2"], "full")
+    assert rerun["vgg"] == "2026-12-05 01:33 UTC (full, commit a253637)"
+    assert rerun["lenet5"] == "2026-12-05 01:33 UTC (commit a253637)"
+    assert rerun["resnet"] == "2026-11-22 13:48 UTC (quick)"  # an earlier run's: its commit is not known
+    assert rerun["unet"] == "2026-12-04 10:00 UTC (full, commit fff)"
+    assert "commit" in rerun["mobilenet_v2"]
