@@ -58,6 +58,9 @@ def _numpy_module(path):
     return module
 
 
+BEAM = _numpy_module(ROOT / "tfmodels" / "models" / "beam.py")  # the search the seq2seq decoder runs
+
+
 class CharLM(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -264,7 +267,6 @@ class Reference:
         """Beam search (seq2seq_lstm) over `sources` with tfmodels' own numpy search
         (tfmodels/models/beam.py, loaded from its file), around this model's decoder step."""
         self.model.eval()
-        search = _numpy_module(ROOT / "tfmodels" / "models" / "beam.py").beam_search
         start = time.perf_counter()
         src = torch.tensor(sources, dtype=torch.int64)
         enc_out, (h, c) = self.model.encode(src)
@@ -277,7 +279,7 @@ class Reference:
                                                enc_out[rows], src[rows])
             steps.append(len(tokens))
             return torch.log_softmax(logits[:, 0], -1).numpy(), [h[0].numpy(), c[0].numpy()]
-        ids = search(step, [h[0].numpy(), c[0].numpy()], max_len, beam_width, start_id, end_id)
+        ids = BEAM.beam_search(step, [h[0].numpy(), c[0].numpy()], max_len, beam_width, start_id, end_id)
         seconds = time.perf_counter() - start
         return {"sources_per_s": len(sources) / seconds, "seconds": seconds, "steps": len(steps),
                 "rows": int(sum(steps)), "ids": ids.tolist()}

@@ -8,6 +8,8 @@ import operator
 import re
 from pathlib import Path
 
+import benchmarks
+
 RESULTS = Path(__file__).parent / "results"
 OUT = Path(__file__).parents[1] / "BENCHMARKS.md"
 
@@ -135,11 +137,11 @@ def _provenance(results: dict[str, dict]) -> list[str]:
         meta = data.get("_meta", {})
         parts = data.get("sections") or {name: f"{meta.get('date', '?')} (commit {meta.get('commit', '?')})"}
         for part, stamp in parts.items():
-            found = re.search(r"commit ([^,)]+)", str(stamp))
-            date = str(stamp)[:20].strip()
-            if found or date == meta.get("date"):  # measured in the file's last run: its commit
-                sha = found.group(1) if found else meta.get("commit", "not recorded")
-                groups.setdefault(sha, []).append((date, f"{name}: {part}"))
+            stamp = benchmarks.with_commit(str(stamp), meta)  # measured in the file's last run: its commit
+            found = re.search(r"commit ([^,)]+)", stamp)
+            date = stamp[:20].strip()
+            if found:
+                groups.setdefault(found.group(1), []).append((date, f"{name}: {part}"))
             else:
                 groups.setdefault("not recorded", []).append((date, f"{name}: {part} ({date[:10]})"))
     rows = ["## Provenance", "",

@@ -12,7 +12,8 @@
 - charlm_vs_torch, seq2seq_vs_torch: training throughput of the char LM and of the LSTM
   seq2seq beside PyTorch references of the same shapes, layer for layer, on the same
   batches (benchmarks/_vs_torch.py), the char LM's streaming generation and the LSTM
-  seq2seq's beam search beside torch's; no training to convergence (the quality figures are the sections above)
+  seq2seq's beam search beside torch's; no training to convergence (the quality figures
+  are the sections above)
 
 ``RNN_BENCH_SCALE`` (default 1.0) multiplies every training budget (use 0.02 for a smoke run).
 ``TFMODELS_BENCH_ONLY=seq2seq`` reruns the named sections and keeps the others' figures;
@@ -288,6 +289,19 @@ def _vs_plan() -> dict:
     return {**plan, "block": max(2, int(plan["block"] * SCALE))}
 
 
+def _alternate(ways: dict, count: int, rounds: int = 2) -> tuple[dict, dict]:
+    """Each of ``ways`` (``{name: run}``) run ``rounds`` times, alternating: ``({name:
+    [count per second, ...]}, {name: its last answer})``. The "torch" way's own
+    ``seconds`` count (its worker's time, not the round trip to it)."""
+    runs, last = {w: [] for w in ways}, {}
+    for _ in range(rounds):
+        for w, run in ways.items():
+            start = time.perf_counter()
+            last[w] = run()
+            runs[w].append(count / (last[w]["seconds"] if w == "torch" else time.perf_counter() - start))
+    return runs, last
+
+
 def _charlm_model(vocab_size, jit_compile, unroll, keras_gru=False):
     """The char LM built through the registry and compiled as :func:`char_lm`'s trainer
     does; with ``keras_gru``, on Keras' own GRU instead of SequenceGRU (the baseline)."""
@@ -343,13 +357,7 @@ def charlm_vs_torch(data_dir) -> dict:
         ways["compiled_loop"]()  # traces and compiles (once per length)
         rnn.sample_chars(step_fn, rnn.zero_states(step), prompt, 20, temperature=temp)
         torch_side.ask("generate", prompt=prompt, n=20, temperature=temp)
-        runs = {k: [] for k in ways}
-        for _ in range(2):
-            for k, run in ways.items():
-                start = time.perf_counter()
-                out = run()
-                seconds = out["seconds"] if k == "torch" else time.perf_counter() - start
-                runs[k].append(n / seconds)
+        runs = _alternate(ways, n)[0]
         best = {k: max(v) for k, v in runs.items()}
         return {"generate": {
             "tokens": n, "prompt_chars": len(prompt), "temperature": temp, "tokens_per_s_runs": runs,
@@ -406,16 +414,11 @@ def seq2seq_vs_torch() -> dict:
                                                 start_id=start_end[0], end_id=start_end[1])}
         for run in ways.values():
             run()
-        runs = {w: [] for w in ways}
-        for _ in range(2):
-            for w, run in ways.items():
-                start = time.perf_counter()
-                out = run()
-                runs[w].append(len(sources) / (out["seconds"] if w == "torch" else time.perf_counter() - start))
+        runs, last = _alternate(ways, len(sources))
         return {"beam": {
             "sources": len(sources), "beam_width": k, "max_len": max_len, "sources_per_s_runs": runs,
             "tf_sources_per_s": max(runs["tf"]), "torch_sources_per_s": max(runs["torch"]),
-            "torch_decoder_steps": out["steps"],
+            "torch_decoder_steps": last["torch"]["steps"],
             "how": "both sides run tfmodels.models.beam.beam_search (numpy, all sources at once: one decoder "
                    "call a time step) around their own model: Seq2SeqDecoder's compiled step (a graph function) "
                    "and the torch reference's eager decoder step (no_grad); the models as trained by the rounds "

@@ -236,7 +236,8 @@ def mobilenet_v2(*, input_shape=(224, 224, 3), num_classes=10, include_top=True,
     ReLU6, width multiplier ``alpha`` on every layer but the final 1280-channel conv
     (scaled only when alpha > 1), global average pooling. For small inputs (32x32 and
     less) use ``stem_strides=1`` and ``blocks=MOBILENET_V2_SMALL_BLOCKS`` (what
-    ``tfmodels train`` builds); ``blocks`` replaces the paper's (t, c, n, s) table. 2,270,794 parameters at the default size
+    ``tfmodels train`` builds); ``blocks`` replaces the paper's (t, c, n, s) table.
+    2,270,794 parameters at the default size
     (224x224x3, alpha 1.0, 10 classes; 3,538,984 with 1000 classes like
     keras.applications).
     """
