@@ -6,12 +6,16 @@ JSON-able figures; the runner adds the date, the machine and the wall time.
 
 Long benchmarks remeasure parts of themselves: ``TFMODELS_BENCH_ONLY=a,b`` names the
 sections (or models) to run again; the figures of the others are kept from the last
-results file, and each part records the date it was measured. ``vs_torch`` names every
+results file, and each part records the date it was measured, the commit and how long
+it took. ``vs_torch`` names every
 section of a benchmark that measures it beside a PyTorch reference (``*_vs_torch``), so
 ``TFMODELS_BENCH_ONLY=vs_torch`` runs just those comparisons.
 """
+import contextlib
+import functools
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -35,8 +39,11 @@ def only(valid) -> set[str]:
     return named
 
 
+@functools.cache
 def commit() -> str:
-    """The checkout's commit, with ``+dirty`` when tracked files differ from it (figures are dated by it)."""
+    """The checkout's commit, with ``+dirty`` when tracked files differ from it (figures are
+    dated by it). Asked once per process, when a run starts: the code it measures, even if
+    the checkout moves on while it runs."""
     root = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
@@ -52,11 +59,29 @@ def now() -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
 
-def sections(previous: dict, parts, label: str = "") -> dict:
+def sections(previous: dict, parts, label: str = "", seconds: dict | None = None) -> dict:
     """``previous["sections"]`` with each of `parts` stamped now with the checkout's commit
-    (and `label`, e.g. its config): "2026-12-05 01:10 UTC (full, commit abc1234)"."""
-    stamp = f"{now()} ({label + ', ' if label else ''}commit {commit()})"
-    return {**previous.get("sections", {}), **dict.fromkeys(parts, stamp)}
+    (and `label`, e.g. its config) and, where `seconds` has it, how long the part took:
+    "2026-12-05 01:10 UTC (full, commit abc1234, 812 s)"."""
+    head, seconds = f"{now()} ({label + ', ' if label else ''}commit {commit()}", seconds or {}
+    stamps = {p: f"{head}, {seconds[p]:.0f} s)" if p in seconds else f"{head})" for p in parts}
+    return {**previous.get("sections", {}), **stamps}
+
+
+def part_seconds(stamp: str) -> float | None:
+    """The seconds a :func:`sections` stamp records (None for stamps without them)."""
+    found = re.search(r", (\d+) s\)$", stamp)
+    return float(found.group(1)) if found else None
+
+
+@contextlib.contextmanager
+def timed(seconds: dict, part: str):
+    """``with timed(seconds, "gpt"): ...`` stores the block's wall time in ``seconds["gpt"]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[part] = round(time.perf_counter() - start, 1)
 
 
 def with_commit(stamp: str, meta: dict) -> str:

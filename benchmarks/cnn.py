@@ -115,9 +115,10 @@ def _export(model, splits, out, modes, runs):
                           latency_runs=runs)["modes"]
 
 
-def _classifiers(cfg, tmp):
+def _classifiers(cfg, tmp, seconds):
     results, trained = {}, {}
     for name, (kwargs, size, epochs) in cfg["classifiers"].items():
+        start = time.perf_counter()
         splits = _usps(size, sequence=name == "conv1d")
         if cfg["augment"] and name not in ("conv1d", "seed_cnn"):  # seed network: as specified
             kwargs = {**kwargs, "augment": cfg["augment"]}
@@ -148,6 +149,7 @@ def _classifiers(cfg, tmp):
             q = _export(qat.model, splits, tmp / f"{name}_qat", ("int8",), cfg["latency_runs"])["int8"]
             results[name] |= {"qat_int8_test_accuracy": q["accuracy"],
                               "qat_builtin_only": q["builtin_only"], "qat_int8_tflite_bytes": q["bytes"]}
+        seconds[name] = round(time.perf_counter() - start, 1)
         _log(name, {k: results[name][k] for k in ("test_accuracy", "int8_test_accuracy", "train_seconds")})
         trained[name] = res.model
     return results, trained
@@ -279,11 +281,13 @@ def run(data_dir) -> dict:
     side_tasks = [t for t in side_tasks if want(t)]
     pool = concurrent.futures.ProcessPoolExecutor(max(1, len(side_tasks)),
                                                   mp_context=multiprocessing.get_context("spawn"))
-    futures = {t: pool.submit(_in_process, t, which) for t in side_tasks}
+    futures, seconds, start = {t: pool.submit(_in_process, t, which) for t in side_tasks}, {}, time.perf_counter()
+    for t, future in futures.items():  # each runs from the start in its own process: done = its time
+        future.add_done_callback(lambda _, t=t: seconds.__setitem__(t, round(time.perf_counter() - start, 1)))
     out = dict(previous)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        models, trained = _classifiers(cfg, tmp)
+        models, trained = _classifiers(cfg, tmp, seconds)
         models = {**previous.get("models", {}), **{n: m | {"config": which, "date": benchmarks.now()} for n, m in models.items()}}
         best = max(models, key=lambda n: models[n]["test_accuracy"])
         out |= {
@@ -294,7 +298,8 @@ def run(data_dir) -> dict:
                                           for m in models.values()),
         }
         if want("transfer"):
-            _stage(out, "transfer", _transfer, cfg, trained[backbone])
+            with benchmarks.timed(seconds, "transfer"):
+                _stage(out, "transfer", _transfer, cfg, trained[backbone])
         for task in ("localization", "segmentation"):
             if task in futures:
                 _stage(out, task, futures[task].result)
@@ -305,7 +310,7 @@ def run(data_dir) -> dict:
             out["mobilenet_v2_224"] = mnv2
         pool.shutdown()
     out["sections"] = benchmarks.sections(
-        previous, [*cfg["classifiers"], *side_tasks, *(["transfer"] if want("transfer") else [])], which)
+        previous, [*cfg["classifiers"], *side_tasks, *(["transfer"] if want("transfer") else [])], which, seconds)
     config = {
         "name": which, **{k: v for k, v in cfg.items() if k != "classifiers"},
         "classifiers": {n: {"builder_kwargs": kw, "input_size": s, "epochs": e}

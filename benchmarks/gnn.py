@@ -45,9 +45,9 @@ def _pyg_python() -> Path:
     return python(PYG_VENV, extra=("torch_geometric", "numpy"))
 
 
-def cora_models(config):
+def cora_models(config, seconds):
     """Every node model on Cora through ``tfmodels.train.fit``, its paper setup (200 epochs,
-    the best validation epoch kept), one run per seed."""
+    the best validation epoch kept), one run per seed; each model's time into ``seconds``."""
     import tensorflow as tf
 
     from tfmodels import train
@@ -61,7 +61,7 @@ def cora_models(config):
     results, gcn_times = {}, []
     for name, seeds in config["cora_seeds"].items():
         epochs = config["cora_epochs"] if name == "gcn" else config.get("cora_epochs_slow", config["cora_epochs"])
-        accs = []
+        accs, start = [], time.perf_counter()
         for seed in range(seeds):
             tf.keras.backend.clear_session()
             m = train.fit("gat" if name == "gatv2" else name, "cora", epochs=epochs, seed=seed, verbose=0,
@@ -72,6 +72,7 @@ def cora_models(config):
             _log(name, seed, {k: m[k] for k in ("test_accuracy", "val_accuracy", "selected_epoch", "epoch_seconds")})
         results[name] = {"test_accuracy_mean": float(np.mean(accs)), "test_accuracy_std": float(np.std(accs)),
                          "seeds": seeds, "epochs": epochs, "per_seed": accs}
+        seconds[name] = round(time.perf_counter() - start, 1)
     return results, gcn_times
 
 
@@ -224,11 +225,11 @@ def run(data_dir) -> dict:
         was = f"{previous['_meta']['date']} ({'quick' if previous['config'].get('quick') else 'full'})"
         previous["sections"] = dict.fromkeys(PARTS, was)
     previous.pop("_meta", None)
-    out, details = dict(previous), dict(previous.get("details", {}))
+    out, details, seconds = dict(previous), dict(previous.get("details", {})), {}
     split = load_planetoid("cora", data_dir)
     cora_config = {**config, "cora_seeds": {m: n for m, n in config["cora_seeds"].items() if want(m)}}
     if cora_config["cora_seeds"]:
-        cora, gcn_times = cora_models(cora_config)
+        cora, gcn_times = cora_models(cora_config, seconds)
         out["cora"] = {**previous.get("cora", {}), **cora}
     if want("gcn"):
         details["gcn_epoch_ms_variants"] = tfgnn_gcn_time()
@@ -237,7 +238,8 @@ def run(data_dir) -> dict:
         from benchmarks._torch_env import TorchUnavailable
 
         try:
-            pyg = pyg_gcn(split, config)
+            with benchmarks.timed(seconds, "pyg"):
+                pyg = pyg_gcn(split, config)
         except TorchUnavailable as e:  # no ratio without a reference
             pyg = None
             details["pyg_unavailable"] = str(e)
@@ -249,16 +251,20 @@ def run(data_dir) -> dict:
     if (want("gcn") or want("pyg")) and "pyg_gcn_epoch_ms" in out:
         out["gcn_epoch_ratio_vs_pyg"] = out["gcn_epoch_ms"] / out["pyg_gcn_epoch_ms"]
     if want("link"):
-        link = details["link_prediction"] = link_prediction(data_dir, config)
+        with benchmarks.timed(seconds, "link"):
+            link = details["link_prediction"] = link_prediction(data_dir, config)
         out |= {"link_prediction_auc": link["test_auc"], "link_prediction_ap": link["test_ap"]}
     if want("edge"):
-        edge = details["tflite"] = export_edge_models()
+        with benchmarks.timed(seconds, "edge"):
+            edge = details["tflite"] = export_edge_models()
         out["tflite_max_abs_diff"] = max(e["modes"]["float32"]["max_abs_diff"] for e in edge.values())
     if want("recommender"):
-        details["recommender_davis"] = recommender(config)
+        with benchmarks.timed(seconds, "recommender"):
+            details["recommender_davis"] = recommender(config)
     tu = [(ds, m) for ds, m in TU_RUNS if m in config["tu_models"] and want(f"{ds.lower()}_{m}")]
     for ds, models in tu_models(data_dir, config, tu).items():
         out[ds] = {**previous.get(ds, {}), **models}
+        seconds |= {f"{ds}_{name}": r["seconds"] for name, r in models.items()}
     details |= {
         "published": {"cora_gcn": 0.815, "cora_gat": 0.830, "mutag_gin": 0.894, "proteins_gin": 0.762,
                       "cora_gae_auc": 0.910},
@@ -272,7 +278,8 @@ def run(data_dir) -> dict:
     }
     quick = bool(os.environ.get("GNN_BENCH_QUICK"))
     out["details"] = details
-    out["sections"] = benchmarks.sections(previous, [p for p in PARTS if want(p)], "quick" if quick else "full")
+    out["sections"] = benchmarks.sections(previous, [p for p in PARTS if want(p)], "quick" if quick else "full",
+                                          seconds)
     out["config"] = config | {"quick": quick}
     if only:  # a partial rerun: the earlier configuration stands, with these Cora models' seeds
         kept = previous.get("config", {})

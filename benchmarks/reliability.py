@@ -438,36 +438,41 @@ def run(data_dir=None, *, kills: int = 50, fuzz_trials: int = 300) -> dict:
     only = benchmarks.only(PARTS)
     previous = benchmarks.previous("reliability") if only else {}
     previous.pop("_meta", None)
-    out, failures = dict(previous), dict(previous.get("failures_by_part", {}))
+    out, failures, seconds = dict(previous), dict(previous.get("failures_by_part", {})), {}
     want = [p for p in PARTS if not only or p in only]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if "kills" in want:
-            train, export = train_kills(work, kills), export_kills(work, kills)
-            out |= {"train_kill_trials": train["trials"], "export_kill_trials": export["trials"],
-                    "kill_trials_failed": train["failed"] + export["failed"],
-                    "mixed_generations": train["mixed_generations"] + export["mixed_generations"],
-                    "seconds_per_train_run": train["seconds_per_run"],
-                    "seconds_per_export_run": export["seconds_per_run"]}
-            failures["kills"] = train["failures"] + export["failures"]
+            with benchmarks.timed(seconds, "kills"):
+                train, export = train_kills(work, kills), export_kills(work, kills)
+                out |= {"train_kill_trials": train["trials"], "export_kill_trials": export["trials"],
+                        "kill_trials_failed": train["failed"] + export["failed"],
+                        "mixed_generations": train["mixed_generations"] + export["mixed_generations"],
+                        "seconds_per_train_run": train["seconds_per_run"],
+                        "seconds_per_export_run": export["seconds_per_run"]}
+                failures["kills"] = train["failures"] + export["failures"]
         if "corruption" in want:
-            corruption = corruption_matrix(work, repeats=4)
-            out |= {k: corruption[k] for k in ("corruptions_tried", "corruption_tracebacks",
-                                                "corruption_silent_wrong")}
-            failures["corruption"] = corruption["failures"]
+            with benchmarks.timed(seconds, "corruption"):
+                corruption = corruption_matrix(work, repeats=4)
+                out |= {k: corruption[k] for k in ("corruptions_tried", "corruption_tracebacks",
+                                                    "corruption_silent_wrong")}
+                failures["corruption"] = corruption["failures"]
         if "misuse" in want:
-            misuse = misuse_matrix(work)
-            out |= {k: misuse[k] for k in ("misuse_commands", "misuse_tracebacks", "misuse_wrong_exit")}
-            failures["misuse"] = misuse["failures"]
+            with benchmarks.timed(seconds, "misuse"):
+                misuse = misuse_matrix(work)
+                out |= {k: misuse[k] for k in ("misuse_commands", "misuse_tracebacks", "misuse_wrong_exit")}
+                failures["misuse"] = misuse["failures"]
         if "models" in want:
-            models = every_model(work)
-            out |= {k: v for k, v in models.items() if k != "failures"}
-            failures["models"] = models["failures"]
+            with benchmarks.timed(seconds, "models"):
+                models = every_model(work)
+                out |= {k: v for k, v in models.items() if k != "failures"}
+                failures["models"] = models["failures"]
         if "fuzz" in want:
-            fuzzed = fuzz.run(trials=fuzz_trials, workdir=work / "fuzz")
-            out |= {k: fuzzed.get(k) for k in ("fuzzed_tflite_files", "fuzz_crashes", "fuzz_peak_rss_mb",
-                                                 "fuzz_memory_cap_mb")}
+            with benchmarks.timed(seconds, "fuzz"):
+                fuzzed = fuzz.run(trials=fuzz_trials, workdir=work / "fuzz")
+                out |= {k: fuzzed.get(k) for k in ("fuzzed_tflite_files", "fuzz_crashes", "fuzz_peak_rss_mb",
+                                                     "fuzz_memory_cap_mb")}
     out["failures_by_part"] = failures
     out["failures"] = [f for part in PARTS for f in failures.get(part, [])]
-    out["sections"] = benchmarks.sections(previous, want)
+    out["sections"] = benchmarks.sections(previous, want, seconds=seconds)
     return out

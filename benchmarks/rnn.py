@@ -467,21 +467,20 @@ def run(data_dir) -> dict:
     # each section records its own settings (``*_config``: budgets, epochs), so figures
     # kept from an earlier run keep the settings they were measured with
     results = {"config": {"scale": SCALE},
-               "errors": {k: v for k, v in previous.get("errors", {}).items() if k not in rerun},
-               "section_seconds": previous.get("section_seconds", {})}
+               "errors": {k: v for k, v in previous.get("errors", {}).items() if k not in rerun}}
     parts = {"sentiment": lambda: sentiment(data_dir), "forecast": forecast, "seq2seq": seq2seq,
              "embeddings": lambda: word_vectors(data_dir), "charlm_vs_torch": lambda: charlm_vs_torch(data_dir),
              "seq2seq_vs_torch": seq2seq_vs_torch}
+    seconds = {}
     with tempfile.TemporaryDirectory() as tmp:
         parts["charlm"] = lambda: char_lm(data_dir, Path(tmp))
         for name in rerun:
-            start = time.perf_counter()
-            keras.backend.clear_session()
-            try:
-                results.update(parts[name]())
-            except Exception as e:  # one failing section must not lose the others
-                results["errors"][name] = f"{type(e).__name__}: {e}"[:500]
-            results["section_seconds"][name] = round(time.perf_counter() - start, 1)
-            print(f"[rnn] {name} done in {results['section_seconds'][name]} s", flush=True)
-    results["sections"] = benchmarks.sections(previous, rerun)
+            with benchmarks.timed(seconds, name):
+                keras.backend.clear_session()
+                try:
+                    results.update(parts[name]())
+                except Exception as e:  # one failing section must not lose the others
+                    results["errors"][name] = f"{type(e).__name__}: {e}"[:500]
+            print(f"[rnn] {name} done in {seconds[name]} s", flush=True)
+    results["sections"] = benchmarks.sections(previous, rerun, seconds=seconds)
     return {**previous, **results}

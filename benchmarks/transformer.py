@@ -403,31 +403,26 @@ def run(data_dir) -> dict:
     usps_setups = {n: get_spec(n).training for n in ("vit", "mlp_mixer")}
     results, builtin = {"config": {"gpt": {**GPT, **GPT_TRAIN}, "sentiment": SENTIMENT,
                                    "seq2seq": SEQ2SEQ, "usps": USPS | usps_setups}}, {}
+
+    def gpt(workdir):
+        model, vocab, r = train_gpt(data_dir)
+        r |= gpt_generation(model, vocab) | torch_gpt(data_dir)
+        r["gpt_kv_cache_speedup"] = r["gpt_generate_tokens_per_s_kv_cache"] / r["gpt_generate_tokens_per_s_no_cache"]
+        edge, b = gpt_edge(model, vocab, workdir)
+        return r | edge, b
+
+    parts = {"gpt": gpt, "sentiment": lambda workdir: sentiment(data_dir, workdir),
+             "seq2seq": lambda workdir: (seq2seq(data_dir), {}), "usps": lambda workdir: usps(data_dir, workdir),
+             "attention": lambda workdir: ({"attention_cost": attention_cost()}, {}),
+             "gpt_vs_torch": lambda workdir: (gpt_vs_torch(data_dir), {}),
+             "seq2seq_vs_torch": lambda workdir: (seq2seq_vs_torch(), {})}
+    rerun, seconds = [p for p in SECTIONS if want(p)], {}
     with tempfile.TemporaryDirectory() as workdir:
-        if want("gpt"):
-            model, vocab, r = train_gpt(data_dir)
-            results |= r | gpt_generation(model, vocab) | torch_gpt(data_dir)
-            results["gpt_kv_cache_speedup"] = (results["gpt_generate_tokens_per_s_kv_cache"]
-                                               / results["gpt_generate_tokens_per_s_no_cache"])
-            r, b = gpt_edge(model, vocab, workdir)
+        for part in rerun:
+            with benchmarks.timed(seconds, part):
+                r, b = parts[part](workdir)
             results |= r
             builtin |= b
-        if want("sentiment"):
-            r, b = sentiment(data_dir, workdir)
-            results |= r
-            builtin |= b
-        if want("seq2seq"):
-            results |= seq2seq(data_dir)
-        if want("usps"):
-            r, b = usps(data_dir, workdir)
-            results |= r
-            builtin |= b
-    if want("attention"):
-        results["attention_cost"] = attention_cost()
-    if want("gpt_vs_torch"):
-        results |= gpt_vs_torch(data_dir)
-    if want("seq2seq_vs_torch"):
-        results |= seq2seq_vs_torch()
-    results["sections"] = benchmarks.sections(previous, [p for p in SECTIONS if want(p)])
+    results["sections"] = benchmarks.sections(previous, rerun, seconds=seconds)
     results["builtin_only"] = {**previous.get("builtin_only", {}), **builtin}
     return {**previous, **results}

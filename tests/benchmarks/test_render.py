@@ -42,3 +42,37 @@ def test_a_partial_rerun_keeps_the_commit_of_the_parts_it_does_not_rerun(tmp_pat
     assert rerun["resnet"] == "2026-11-22 13:48 UTC (quick)"  # an earlier run's: its commit is not known
     assert rerun["unet"] == "2026-12-04 10:00 UTC (full, commit fff)"
     assert "commit" in rerun["mobilenet_v2"]
+
+
+def test_each_part_records_how_long_it_took():
+    seconds = {}
+    with benchmarks.timed(seconds, "gpt"):
+        pass
+    assert set(seconds) == {"gpt"} and 0 <= seconds["gpt"] < 1
+    stamped = benchmarks.sections({}, ["gpt", "usps"], "full", {"gpt": 812.4})
+    assert stamped["gpt"].endswith(", 812 s)") and benchmarks.part_seconds(stamped["gpt"]) == 812
+    assert benchmarks.part_seconds(stamped["usps"]) is None  # not timed: no seconds claimed
+    assert benchmarks.with_commit(stamped["gpt"], {"commit": "zzz"}) == stamped["gpt"]
+
+
+def test_time_table_lists_parts_and_whole_runs_and_sums_what_is_known():
+    results = {
+        "rnn": {"_meta": {"date": "2026-12-08 00:46 UTC", "wall_seconds": 300.0, "command": "x"},
+                "sections": {"charlm": "2026-12-08 00:16 UTC (commit a, 1554 s)", "forecast": "2026-12-02 10:00 UTC"}},
+        "edge": {"_meta": {"date": "2026-12-01 20:18 UTC", "wall_seconds": 403.3,
+                           "command": "python -m benchmarks edge"}},
+        "demo": {"_meta": {"date": "2026-12-04 22:31 UTC", "wall_seconds": 50.0,
+                           "command": "TFMODELS_BENCH_ONLY=first python -m benchmarks demo"}},
+    }
+    rows = [r for r in render._times(results) if r.startswith("| ") and "---" not in r][1:]
+    assert rows[:4] == ["| rnn | charlm | 1554 | 2026-12-08 00:16 UTC |",
+                        "| rnn | forecast | not recorded | 2026-12-02 10:00 UTC |",
+                        "| edge | (whole run) | 403 | 2026-12-01 20:18 UTC |",
+                        "| demo | (whole run) | not recorded | 2026-12-04 22:31 UTC |"]  # a partial run's time
+    assert rows[4] == "| **all** | 2 parts not recorded | **1957** (33 min) | |"
+
+
+def test_commit_is_asked_once_per_run(monkeypatch):
+    first = benchmarks.commit()
+    monkeypatch.setattr(benchmarks.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    assert benchmarks.commit() == first  # a commit made while a run goes on does not restamp its parts
