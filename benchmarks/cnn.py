@@ -118,38 +118,37 @@ def _export(model, splits, out, modes, runs):
 def _classifiers(cfg, tmp, seconds):
     results, trained = {}, {}
     for name, (kwargs, size, epochs) in cfg["classifiers"].items():
-        start = time.perf_counter()
-        splits = _usps(size, sequence=name == "conv1d")
-        if cfg["augment"] and name not in ("conv1d", "seed_cnn"):  # seed network: as specified
-            kwargs = {**kwargs, "augment": cfg["augment"]}
-        setup = get_spec(name).training if epochs is None else {
-            "epochs": epochs, **{k: cfg[k] for k in ("batch_size", "learning_rate", "schedule")}}
-        epochs = setup["epochs"]
-        _log(f"{name}: training {epochs} epochs at {size}x{size}")
-        res = train.fit(name, splits, **setup, model_kwargs=kwargs, verbose=0)
-        modes = _export(res.model, splits, tmp / name, ("float32", "int8"), cfg["latency_runs"])
-        f32, i8 = modes["float32"], modes["int8"]
-        results[name] = {
-            "params": res.metrics["params"],
-            "test_accuracy": f32["keras_accuracy"],
-            "int8_test_accuracy": i8["accuracy"],
-            "float32_tflite_test_accuracy": f32["accuracy"],
-            "float32_tflite_bytes": f32["bytes"], "int8_tflite_bytes": i8["bytes"],
-            "litert_float32_p50_ms": f32["p50_ms_1t"], "litert_int8_p50_ms": i8["p50_ms_1t"],
-            "litert_float32_p50_ms_2t": f32["p50_ms_2t"], "litert_int8_p50_ms_2t": i8["p50_ms_2t"],
-            "builtin_only": f32["builtin_only"] and i8["builtin_only"],
-            "train_seconds": res.metrics["wall_seconds"], "epochs": epochs, "input_size": size,
-            "builder_kwargs": {k: v for k, v in kwargs.items()},
-        }
-        if name in cfg["qat"]:
-            _log(f"{name}: QAT fine-tuning {cfg['qat_epochs']} epochs")
-            qat = train.fit(quantize_model(res.model), splits, epochs=cfg["qat_epochs"],
-                            batch_size=cfg["batch_size"], learning_rate=cfg["learning_rate"] / 10,
-                            verbose=0)
-            q = _export(qat.model, splits, tmp / f"{name}_qat", ("int8",), cfg["latency_runs"])["int8"]
-            results[name] |= {"qat_int8_test_accuracy": q["accuracy"],
-                              "qat_builtin_only": q["builtin_only"], "qat_int8_tflite_bytes": q["bytes"]}
-        seconds[name] = round(time.perf_counter() - start, 1)
+        with benchmarks.timed(seconds, name):
+            splits = _usps(size, sequence=name == "conv1d")
+            if cfg["augment"] and name not in ("conv1d", "seed_cnn"):  # seed network: as specified
+                kwargs = {**kwargs, "augment": cfg["augment"]}
+            setup = get_spec(name).training if epochs is None else {
+                "epochs": epochs, **{k: cfg[k] for k in ("batch_size", "learning_rate", "schedule")}}
+            epochs = setup["epochs"]
+            _log(f"{name}: training {epochs} epochs at {size}x{size}")
+            res = train.fit(name, splits, **setup, model_kwargs=kwargs, verbose=0)
+            modes = _export(res.model, splits, tmp / name, ("float32", "int8"), cfg["latency_runs"])
+            f32, i8 = modes["float32"], modes["int8"]
+            results[name] = {
+                "params": res.metrics["params"],
+                "test_accuracy": f32["keras_accuracy"],
+                "int8_test_accuracy": i8["accuracy"],
+                "float32_tflite_test_accuracy": f32["accuracy"],
+                "float32_tflite_bytes": f32["bytes"], "int8_tflite_bytes": i8["bytes"],
+                "litert_float32_p50_ms": f32["p50_ms_1t"], "litert_int8_p50_ms": i8["p50_ms_1t"],
+                "litert_float32_p50_ms_2t": f32["p50_ms_2t"], "litert_int8_p50_ms_2t": i8["p50_ms_2t"],
+                "builtin_only": f32["builtin_only"] and i8["builtin_only"],
+                "train_seconds": res.metrics["wall_seconds"], "epochs": epochs, "input_size": size,
+                "builder_kwargs": {k: v for k, v in kwargs.items()},
+            }
+            if name in cfg["qat"]:
+                _log(f"{name}: QAT fine-tuning {cfg['qat_epochs']} epochs")
+                qat = train.fit(quantize_model(res.model), splits, epochs=cfg["qat_epochs"],
+                                batch_size=cfg["batch_size"], learning_rate=cfg["learning_rate"] / 10,
+                                verbose=0)
+                q = _export(qat.model, splits, tmp / f"{name}_qat", ("int8",), cfg["latency_runs"])["int8"]
+                results[name] |= {"qat_int8_test_accuracy": q["accuracy"],
+                                  "qat_builtin_only": q["builtin_only"], "qat_int8_tflite_bytes": q["bytes"]}
         _log(name, {k: results[name][k] for k in ("test_accuracy", "int8_test_accuracy", "train_seconds")})
         trained[name] = res.model
     return results, trained
